@@ -1,0 +1,1 @@
+pub use wgkeras_runtime;

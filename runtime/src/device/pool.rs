@@ -1,0 +1,131 @@
+//! A size-bucketed pool of GPU buffers. Buffers come in power-of-two sizes (at least 256 bytes);
+//! a dropped [`PooledBuffer`] goes back to its bucket, so a loop that allocates the same sizes
+//! again reaches steady state with no new GPU allocation.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+pub(crate) const MIN_BUCKET: u64 = 256;
+
+#[derive(Default)]
+struct Buckets {
+    free: HashMap<(u64, u32), Vec<wgpu::Buffer>>,
+    /// Bytes of GPU memory held by buffers the pool created and has not destroyed.
+    allocated_bytes: u64,
+    created: u64,
+}
+
+pub(crate) struct BufferPool {
+    device: wgpu::Device,
+    buckets: Mutex<Buckets>,
+}
+
+/// Statistics of a pool, for tests and for `clear_session`-like memory checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Buffers created since the device was made.
+    pub created: u64,
+    /// Bytes held by the pool's buffers, in use or free.
+    pub allocated_bytes: u64,
+    /// Bytes in free buffers waiting for reuse.
+    pub free_bytes: u64,
+}
+
+/// A buffer on loan from the pool; returned on drop.
+pub struct PooledBuffer {
+    buffer: Option<wgpu::Buffer>,
+    usage: wgpu::BufferUsages,
+    pool: Weak<BufferPool>,
+}
+
+impl PooledBuffer {
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        self.buffer.as_ref().expect("buffer present until drop")
+    }
+
+    /// Capacity in bytes (the bucket size, at least the requested size).
+    pub fn capacity(&self) -> u64 {
+        self.buffer().size()
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        if let (Some(buffer), Some(pool)) = (self.buffer.take(), self.pool.upgrade()) {
+            let mut b = pool.buckets.lock().unwrap();
+            b.free
+                .entry((buffer.size(), self.usage.bits()))
+                .or_default()
+                .push(buffer);
+        }
+    }
+}
+
+impl BufferPool {
+    pub(crate) fn new(device: wgpu::Device) -> Arc<Self> {
+        Arc::new(Self {
+            device,
+            buckets: Mutex::new(Buckets::default()),
+        })
+    }
+
+    pub(crate) fn bucket_size(bytes: u64) -> u64 {
+        bytes.max(MIN_BUCKET).next_power_of_two()
+    }
+
+    /// A buffer of at least `bytes` with `usage`.
+    pub(crate) fn take(self: &Arc<Self>, bytes: u64, usage: wgpu::BufferUsages) -> PooledBuffer {
+        let size = Self::bucket_size(bytes);
+        let mut b = self.buckets.lock().unwrap();
+        let reused = b.free.get_mut(&(size, usage.bits())).and_then(|v| v.pop());
+        let buffer = match reused {
+            Some(buf) => buf,
+            None => {
+                b.allocated_bytes += size;
+                b.created += 1;
+                drop(b);
+                self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("wgkeras pooled buffer"),
+                    size,
+                    usage,
+                    mapped_at_creation: false,
+                })
+            }
+        };
+        PooledBuffer {
+            buffer: Some(buffer),
+            usage,
+            pool: Arc::downgrade(self),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> PoolStats {
+        let b = self.buckets.lock().unwrap();
+        let free_bytes = b
+            .free
+            .iter()
+            .map(|((size, _), v)| size * v.len() as u64)
+            .sum();
+        PoolStats {
+            created: b.created,
+            allocated_bytes: b.allocated_bytes,
+            free_bytes,
+        }
+    }
+
+    /// Destroys every free buffer, returning its memory to the driver.
+    pub(crate) fn release_free(&self) {
+        let mut b = self.buckets.lock().unwrap();
+        let freed: u64 = b
+            .free
+            .iter()
+            .map(|((size, _), v)| size * v.len() as u64)
+            .sum();
+        for (_, list) in b.free.drain() {
+            for buf in list {
+                buf.destroy();
+            }
+        }
+        b.allocated_bytes -= freed;
+    }
+}

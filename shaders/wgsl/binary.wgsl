@@ -1,0 +1,53 @@
+// Elementwise functions of two operands of any numeric type with NumPy broadcasting.
+// OP: 0 add, 1 subtract, 2 multiply, 3 maximum, 4 minimum, 5 integer power (JAX rules:
+// negative exponents give 0 except for bases 1 and -1).
+// params: [n, rank, dims(rank), a_strides(rank), b_strides(rank)]
+
+override OP: u32 = 0u;
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> a: array<T>;
+@group(0) @binding(2) var<storage, read> b: array<T>;
+@group(0) @binding(3) var<storage, read_write> y: array<T>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = flat_id(wid, nwg, lid, WG);
+    if (i >= params[0]) {
+        return;
+    }
+    let rank = params[1];
+    let u = a[broadcast_index(i, rank, 2u, 2u + rank)];
+    let v = b[broadcast_index(i, rank, 2u, 2u + 2u * rank)];
+    var r: T;
+    switch OP {
+        case 0u: { r = u + v; }
+        case 1u: { r = u - v; }
+        case 2u: { r = u * v; }
+        case 3u: { r = max(u, v); }
+        case 4u: { r = min(u, v); }
+        case 5u: { r = int_power(u, v); }
+        default: { r = u; }
+    }
+    y[i] = r;
+}
+
+fn int_power(u: T, v: T) -> T {
+    let one = T(1);
+    if (v < T(0)) {
+        if (u == one) { return one; }
+        if (u == T(0) - one) { return select(u, one, (i32(v) & 1) == 0); }
+        return T(0);
+    }
+    var base = u;
+    var e = u32(v);
+    var acc = one;
+    while (e > 0u) {
+        if ((e & 1u) == 1u) { acc = acc * base; }
+        base = base * base;
+        e = e >> 1u;
+    }
+    return acc;
+}

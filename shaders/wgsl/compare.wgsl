@@ -1,0 +1,37 @@
+// Comparisons and logical functions of two operands with NumPy broadcasting; writes bools as
+// u32 0/1. OP: 0 equal, 1 not_equal, 2 greater, 3 greater_equal, 4 less, 5 less_equal,
+// 6 logical_and, 7 logical_or.
+// params: [n, rank, dims(rank), a_strides(rank), b_strides(rank)]
+
+override OP: u32 = 0u;
+override WG: u32 = 256u;
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+@group(0) @binding(1) var<storage, read> a: array<T>;
+@group(0) @binding(2) var<storage, read> b: array<T>;
+@group(0) @binding(3) var<storage, read_write> y: array<u32>;
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+    let i = flat_id(wid, nwg, lid, WG);
+    if (i >= params[0]) {
+        return;
+    }
+    let rank = params[1];
+    let u = a[broadcast_index(i, rank, 2u, 2u + rank)];
+    let v = b[broadcast_index(i, rank, 2u, 2u + 2u * rank)];
+    var r: bool;
+    switch OP {
+        case 0u: { r = u == v; }
+        case 1u: { r = u != v; }
+        case 2u: { r = u > v; }
+        case 3u: { r = u >= v; }
+        case 4u: { r = u < v; }
+        case 5u: { r = u <= v; }
+        case 6u: { r = u != T(0) && v != T(0); }
+        case 7u: { r = u != T(0) || v != T(0); }
+        default: { r = false; }
+    }
+    y[i] = select(0u, 1u, r);
+}

@@ -1,0 +1,119 @@
+//! Helpers shared by the integration tests: the devices to test on, seeded random tensors,
+//! and closeness checks.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use wgkeras::runtime::{DType, Device, Tensor};
+
+/// The GPU to test on (software adapters included, so lavapipe runs in CI), or None. Printed
+/// once so a test log says which adapter ran.
+pub fn gpu() -> Option<Device> {
+    static GPU: OnceLock<Option<Device>> = OnceLock::new();
+    GPU.get_or_init(|| match Device::gpu() {
+        Ok(d) => {
+            eprintln!("[wgkeras tests] GPU adapter: {}", d.name());
+            Some(d)
+        }
+        Err(e) => {
+            eprintln!("[wgkeras tests] no GPU adapter ({e}); GPU halves of tests are skipped");
+            None
+        }
+    })
+    .clone()
+}
+
+/// Every backend available here: the CPU, then the GPU if any.
+pub fn devices() -> Vec<Device> {
+    let mut v = vec![Device::Cpu];
+    v.extend(gpu());
+    v
+}
+
+/// A small deterministic generator for test data (SplitMix64).
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi).
+    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+        (0..n).map(|_| self.uniform(lo, hi)).collect()
+    }
+}
+
+/// A tensor of `dims` with values uniform in [lo, hi) converted to `dtype`, on `device`.
+pub fn rand_tensor(
+    rng: &mut Rng,
+    dims: &[usize],
+    lo: f64,
+    hi: f64,
+    dtype: DType,
+    device: &Device,
+) -> Tensor {
+    let n = dims.iter().product();
+    let data = wgkeras::runtime::CpuStorage::from_f64(dtype, rng.vec(n, lo, hi));
+    Tensor::from_cpu(data, dims, device).unwrap()
+}
+
+/// Asserts two tensors have the same shape and dtype and elements within `atol + rtol * |b|`
+/// (NaN equals NaN, infinities must match).
+pub fn assert_close(what: &str, a: &Tensor, b: &Tensor, rtol: f64, atol: f64) {
+    assert_eq!(a.dims(), b.dims(), "{what}: shapes differ");
+    assert_eq!(a.dtype(), b.dtype(), "{what}: dtypes differ");
+    let (x, y) = (a.to_vec_f64().unwrap(), b.to_vec_f64().unwrap());
+    for (i, (u, v)) in x.iter().zip(&y).enumerate() {
+        let ok = (u.is_nan() && v.is_nan()) || u == v || (u - v).abs() <= atol + rtol * v.abs();
+        assert!(
+            ok,
+            "{what}: element {i} differs: {u} vs {v} (shape {:?})",
+            a.dims()
+        );
+    }
+}
+
+/// Runs `f` on the CPU and on the GPU (when there is one) with the same inputs and checks that
+/// the results agree.
+pub fn check_backends(
+    what: &str,
+    inputs: &[Tensor],
+    rtol: f64,
+    atol: f64,
+    f: impl Fn(&[Tensor]) -> wgkeras::runtime::Result<Tensor>,
+) {
+    let cpu_in: Vec<Tensor> = inputs
+        .iter()
+        .map(|t| t.to_device(&Device::Cpu).unwrap())
+        .collect();
+    let expected = f(&cpu_in).unwrap_or_else(|e| panic!("{what} on cpu: {e}"));
+    if let Some(gpu) = gpu() {
+        let gpu_in: Vec<Tensor> = inputs.iter().map(|t| t.to_device(&gpu).unwrap()).collect();
+        let got = f(&gpu_in).unwrap_or_else(|e| panic!("{what} on gpu: {e}"));
+        assert!(got.device().is_gpu(), "{what}: result left the GPU");
+        assert_close(
+            &format!("{what} (gpu vs cpu)"),
+            &got.to_device(&Device::Cpu).unwrap(),
+            &expected,
+            rtol,
+            atol,
+        );
+    }
+}
