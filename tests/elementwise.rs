@@ -6,25 +6,12 @@ use common::*;
 use wgkeras::ops;
 use wgkeras::runtime::{DType, Device, Tensor};
 
-const SHAPES: &[&[usize]] = &[
-    &[],
-    &[1],
-    &[7],
-    &[3, 5],
-    &[2, 0, 3],
-    &[2, 3, 17],
-    &[1, 1, 1, 1029],
-];
+const SHAPES: &[&[usize]] = &[&[], &[1], &[7], &[3, 5], &[2, 0, 3], &[2, 3, 17], &[1, 1, 1, 1029]];
 
 #[test]
 fn unary_ops_agree_across_backends() {
     let mut rng = Rng::new(1);
-    let ops_list: &[(
-        &str,
-        fn(&Tensor) -> wgkeras::runtime::Result<Tensor>,
-        f64,
-        f64,
-    )] = &[
+    let ops_list: &[(&str, fn(&Tensor) -> wgkeras::runtime::Result<Tensor>, f64, f64)] = &[
         ("negative", ops::negative, -3.0, 3.0),
         ("abs", ops::abs, -3.0, 3.0),
         ("sign", ops::sign, -3.0, 3.0),
@@ -90,20 +77,12 @@ fn binary_ops_broadcast_and_agree() {
     for (name, f) in bins {
         for (da, db) in pairs {
             for dtype in [DType::F32, DType::I32] {
-                let (lo, hi) = if *name == "power" {
-                    (0.1, 3.0)
-                } else {
-                    (-4.0, 4.0)
-                };
+                let (lo, hi) = if *name == "power" { (0.1, 3.0) } else { (-4.0, 4.0) };
                 let a = rand_tensor(&mut rng, da, lo, hi, dtype, &Device::Cpu);
                 let b = rand_tensor(&mut rng, db, lo.max(-3.0), hi, dtype, &Device::Cpu);
-                check_backends(
-                    &format!("{name} {dtype} {da:?} {db:?}"),
-                    &[a, b],
-                    1e-5,
-                    1e-6,
-                    |t| f(&t[0], &t[1]),
-                );
+                check_backends(&format!("{name} {dtype} {da:?} {db:?}"), &[a, b], 1e-5, 1e-6, |t| {
+                    f(&t[0], &t[1])
+                });
             }
         }
     }
@@ -115,10 +94,7 @@ fn broadcast_failure_is_an_error_naming_the_shapes() {
         let a = ops::zeros(&[2, 3], DType::F32, &d).unwrap();
         let b = ops::zeros(&[4], DType::F32, &d).unwrap();
         let e = ops::add(&a, &b).unwrap_err().to_string();
-        assert!(
-            e.contains("add") && e.contains("[2, 3]") && e.contains("[4]"),
-            "{e}"
-        );
+        assert!(e.contains("add") && e.contains("[2, 3]") && e.contains("[4]"), "{e}");
     }
 }
 
@@ -128,28 +104,15 @@ fn where_clip_and_predicates_agree() {
     let c = rand_tensor(&mut rng, &[3, 1], 0.0, 2.0, DType::Bool, &Device::Cpu);
     let x = rand_tensor(&mut rng, &[3, 4], -2.0, 2.0, DType::F32, &Device::Cpu);
     let y = rand_tensor(&mut rng, &[4], -2.0, 2.0, DType::F32, &Device::Cpu);
-    check_backends("where", &[c, x.clone(), y], 0.0, 0.0, |t| {
-        ops::where_(&t[0], &t[1], &t[2])
-    });
-    check_backends("clip", &[x.clone()], 0.0, 0.0, |t| {
-        ops::clip(&t[0], -0.5, 0.75)
-    });
-    let special = Tensor::from_vec(
-        vec![1.0f32, f32::NAN, f32::INFINITY, -f32::INFINITY, 0.0],
-        &[5],
-        &Device::Cpu,
-    )
-    .unwrap();
+    check_backends("where", &[c, x.clone(), y], 0.0, 0.0, |t| ops::where_(&t[0], &t[1], &t[2]));
+    check_backends("clip", &[x.clone()], 0.0, 0.0, |t| ops::clip(&t[0], -0.5, 0.75));
+    let special =
+        Tensor::from_vec(vec![1.0f32, f32::NAN, f32::INFINITY, -f32::INFINITY, 0.0], &[5], &Device::Cpu)
+            .unwrap();
     check_backends("isnan", &[special.clone()], 0.0, 0.0, |t| ops::isnan(&t[0]));
-    check_backends("isfinite", &[special.clone()], 0.0, 0.0, |t| {
-        ops::isfinite(&t[0])
-    });
-    check_backends("logical_not", &[special.clone()], 0.0, 0.0, |t| {
-        ops::logical_not(&t[0])
-    });
-    check_backends("nan_to_num", &[special], 0.0, 0.0, |t| {
-        ops::nan_to_num(&t[0], 0.5, None, Some(-7.0))
-    });
+    check_backends("isfinite", &[special.clone()], 0.0, 0.0, |t| ops::isfinite(&t[0]));
+    check_backends("logical_not", &[special.clone()], 0.0, 0.0, |t| ops::logical_not(&t[0]));
+    check_backends("nan_to_num", &[special], 0.0, 0.0, |t| ops::nan_to_num(&t[0], 0.5, None, Some(-7.0)));
 }
 
 #[test]
@@ -158,10 +121,7 @@ fn creation_and_cast_agree() {
         let a = ops::arange(1.0, 10.0, 2.5, DType::F32, &d).unwrap();
         assert_eq!(a.to_vec::<f32>().unwrap(), vec![1.0, 3.5, 6.0, 8.5]);
         let e = ops::eye(3, Some(4), 1, DType::I32, &d).unwrap();
-        assert_eq!(
-            e.to_vec::<i32>().unwrap(),
-            vec![0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
-        );
+        assert_eq!(e.to_vec::<i32>().unwrap(), vec![0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]);
         let f = ops::full(&[2, 2], 7.0, DType::I32, &d).unwrap();
         assert_eq!(f.to_vec::<i32>().unwrap(), vec![7; 4]);
         let l = ops::linspace(0.0, 1.0, 5, true, DType::F32, &d).unwrap();
@@ -170,8 +130,6 @@ fn creation_and_cast_agree() {
     let mut rng = Rng::new(4);
     let x = rand_tensor(&mut rng, &[37], -5.0, 5.0, DType::F32, &Device::Cpu);
     for to in [DType::I32, DType::U32, DType::Bool, DType::F32] {
-        check_backends(&format!("cast to {to}"), &[x.clone()], 0.0, 0.0, |t| {
-            ops::cast(&t[0], to)
-        });
+        check_backends(&format!("cast to {to}"), &[x.clone()], 0.0, 0.0, |t| ops::cast(&t[0], to));
     }
 }

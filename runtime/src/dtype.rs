@@ -14,15 +14,8 @@ pub enum DType {
 }
 
 impl DType {
-    pub const ALL: [DType; 7] = [
-        DType::Bool,
-        DType::I32,
-        DType::U32,
-        DType::F16,
-        DType::BF16,
-        DType::F32,
-        DType::F64,
-    ];
+    pub const ALL: [DType; 7] =
+        [DType::Bool, DType::I32, DType::U32, DType::F16, DType::BF16, DType::F32, DType::F64];
 
     /// Keras's name for the dtype.
     pub fn name(self) -> &'static str {

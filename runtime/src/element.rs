@@ -135,12 +135,8 @@ impl CpuStorage {
             return self.clone();
         }
         match (self, dtype) {
-            (CpuStorage::I32(v), DType::U32) => {
-                CpuStorage::U32(v.iter().map(|&x| x as u32).collect())
-            }
-            (CpuStorage::U32(v), DType::I32) => {
-                CpuStorage::I32(v.iter().map(|&x| x as i32).collect())
-            }
+            (CpuStorage::I32(v), DType::U32) => CpuStorage::U32(v.iter().map(|&x| x as u32).collect()),
+            (CpuStorage::U32(v), DType::I32) => CpuStorage::I32(v.iter().map(|&x| x as i32).collect()),
             (CpuStorage::F32(v), DType::F16) => {
                 CpuStorage::F16(v.iter().map(|&x| f16::from_f32(x)).collect())
             }
@@ -177,20 +173,8 @@ impl CpuStorage {
 
     /// Writes `src` (walked in row-major order over `dims`) into self at
     /// `offset + sum(c_d * strides_d)`. Both must have the same dtype.
-    pub fn scatter_strided(
-        &mut self,
-        src: &CpuStorage,
-        dims: &[usize],
-        strides: &[isize],
-        offset: isize,
-    ) {
-        fn go<T: Element>(
-            dst: &mut [T],
-            src: &[T],
-            dims: &[usize],
-            strides: &[isize],
-            offset: isize,
-        ) {
+    pub fn scatter_strided(&mut self, src: &CpuStorage, dims: &[usize], strides: &[isize], offset: isize) {
+        fn go<T: Element>(dst: &mut [T], src: &[T], dims: &[usize], strides: &[isize], offset: isize) {
             let mut coord = vec![0usize; dims.len()];
             let mut idx = offset;
             for &x in src {
@@ -241,9 +225,7 @@ impl CpuStorage {
             bytemuck::pod_collect_to_vec(&bytes[..n * size])
         }
         match dtype {
-            DType::Bool => {
-                CpuStorage::Bool(read::<u32>(bytes, n).into_iter().map(|x| x != 0).collect())
-            }
+            DType::Bool => CpuStorage::Bool(read::<u32>(bytes, n).into_iter().map(|x| x != 0).collect()),
             DType::I32 => CpuStorage::I32(read(bytes, n)),
             DType::U32 => CpuStorage::U32(read(bytes, n)),
             DType::F16 => CpuStorage::F16(read(bytes, n)),

@@ -21,21 +21,14 @@ pub fn normalize_axis(op: &'static str, axis: i64, rank: usize) -> Result<usize>
     if axis < -r || axis >= r {
         return Err(Error::AxisOutOfRange { op, axis, rank });
     }
-    Ok(if axis < 0 {
-        (axis + r) as usize
-    } else {
-        axis as usize
-    })
+    Ok(if axis < 0 { (axis + r) as usize } else { axis as usize })
 }
 
 /// Resolves a list of axes (None = all), sorted, rejecting repeats.
 pub fn normalize_axes(op: &'static str, axes: Option<&[i64]>, rank: usize) -> Result<Vec<usize>> {
     let mut out = match axes {
         None => (0..rank).collect::<Vec<_>>(),
-        Some(list) => list
-            .iter()
-            .map(|&a| normalize_axis(op, a, rank))
-            .collect::<Result<Vec<_>>>()?,
+        Some(list) => list.iter().map(|&a| normalize_axis(op, a, rank)).collect::<Result<Vec<_>>>()?,
     };
     out.sort_unstable();
     let n = out.len();
@@ -51,26 +44,12 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Ve
     let rank = a.len().max(b.len());
     let mut out = vec![0; rank];
     for i in 0..rank {
-        let da = if i + a.len() >= rank {
-            a[i + a.len() - rank]
-        } else {
-            1
-        };
-        let db = if i + b.len() >= rank {
-            b[i + b.len() - rank]
-        } else {
-            1
-        };
+        let da = if i + a.len() >= rank { a[i + a.len() - rank] } else { 1 };
+        let db = if i + b.len() >= rank { b[i + b.len() - rank] } else { 1 };
         out[i] = match (da, db) {
             _ if da == db => da,
             (1, d) | (d, 1) => d,
-            _ => {
-                return Err(Error::Broadcast {
-                    op,
-                    lhs: a.to_vec(),
-                    rhs: b.to_vec(),
-                })
-            }
+            _ => return Err(Error::Broadcast { op, lhs: a.to_vec(), rhs: b.to_vec() }),
         };
     }
     Ok(out)
@@ -81,15 +60,7 @@ pub fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Ve
 pub fn broadcast_strides(src: &[usize], dst: &[usize]) -> Vec<usize> {
     let own = strides(src);
     let lead = dst.len() - src.len();
-    (0..dst.len())
-        .map(|i| {
-            if i < lead || src[i - lead] == 1 {
-                0
-            } else {
-                own[i - lead]
-            }
-        })
-        .collect()
+    (0..dst.len()).map(|i| if i < lead || src[i - lead] == 1 { 0 } else { own[i - lead] }).collect()
 }
 
 /// Merges adjacent dimensions that every operand walks contiguously, so a same-shape
@@ -102,10 +73,7 @@ pub fn collapse(dims: &[usize], operand_strides: &[Vec<usize>]) -> (Vec<usize>, 
             continue;
         }
         let mergeable = !out_dims.is_empty()
-            && operand_strides
-                .iter()
-                .zip(&out_strides)
-                .all(|(s, o)| *o.last().unwrap() == s[d] * dims[d]);
+            && operand_strides.iter().zip(&out_strides).all(|(s, o)| *o.last().unwrap() == s[d] * dims[d]);
         if mergeable {
             *out_dims.last_mut().unwrap() *= dims[d];
             for (o, s) in out_strides.iter_mut().zip(operand_strides) {
@@ -143,10 +111,7 @@ mod tests {
 
     #[test]
     fn broadcasting_follows_numpy() {
-        assert_eq!(
-            broadcast_shapes("t", &[2, 1, 3], &[4, 1]).unwrap(),
-            vec![2, 4, 3]
-        );
+        assert_eq!(broadcast_shapes("t", &[2, 1, 3], &[4, 1]).unwrap(), vec![2, 4, 3]);
         assert_eq!(broadcast_shapes("t", &[], &[5]).unwrap(), vec![5]);
         assert_eq!(broadcast_shapes("t", &[0, 3], &[1, 3]).unwrap(), vec![0, 3]);
         assert!(broadcast_shapes("t", &[2, 3], &[3, 2]).is_err());

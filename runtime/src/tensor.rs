@@ -19,32 +19,17 @@ pub struct GpuStorage {
 
 impl GpuStorage {
     /// An uninitialized buffer for `len` elements of `dtype` on `device`.
-    pub fn alloc(
-        device: &GpuDevice,
-        op: &'static str,
-        dtype: DType,
-        len: usize,
-    ) -> Result<GpuStorage> {
+    pub fn alloc(device: &GpuDevice, op: &'static str, dtype: DType, len: usize) -> Result<GpuStorage> {
         device.check_dtype(op, dtype)?;
         let buffer = device.alloc(op, (len * dtype.gpu_size()) as u64)?;
-        Ok(GpuStorage {
-            buffer,
-            device: device.clone(),
-            dtype,
-            len,
-        })
+        Ok(GpuStorage { buffer, device: device.clone(), dtype, len })
     }
 
     /// Uploads host data.
     pub fn upload(device: &GpuDevice, op: &'static str, data: &CpuStorage) -> Result<GpuStorage> {
         device.check_dtype(op, data.dtype())?;
         let buffer = device.upload(op, &data.to_gpu_bytes())?;
-        Ok(GpuStorage {
-            buffer,
-            device: device.clone(),
-            dtype: data.dtype(),
-            len: data.len(),
-        })
+        Ok(GpuStorage { buffer, device: device.clone(), dtype: data.dtype(), len: data.len() })
     }
 
     pub fn bytes(&self) -> u64 {
@@ -53,11 +38,7 @@ impl GpuStorage {
 
     /// The whole tensor as a kernel binding.
     pub fn binding(&self) -> Binding<'_> {
-        Binding {
-            buffer: self.buffer.buffer(),
-            offset: 0,
-            size: self.bytes().max(4),
-        }
+        Binding { buffer: self.buffer.buffer(), offset: 0, size: self.bytes().max(4) }
     }
 
     /// Elements `start..start + len` as a kernel binding.
@@ -126,13 +107,7 @@ pub struct Tensor {
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Tensor(shape={:?}, dtype={}, device={})",
-            self.dims,
-            self.dtype(),
-            self.device()
-        )
+        write!(f, "Tensor(shape={:?}, dtype={}, device={})", self.dims, self.dtype(), self.device())
     }
 }
 
@@ -145,10 +120,7 @@ impl Tensor {
                 format!("{} elements cannot have shape {dims:?}", storage.len()),
             ));
         }
-        Ok(Tensor {
-            storage: Arc::new(storage),
-            dims: dims.to_vec(),
-        })
+        Ok(Tensor { storage: Arc::new(storage), dims: dims.to_vec() })
     }
 
     /// A tensor of host data with `dims`, placed on `device`.
@@ -156,11 +128,7 @@ impl Tensor {
         if data.len() != numel(dims) {
             return Err(Error::arg(
                 "Tensor::from_vec",
-                format!(
-                    "{} values cannot have shape {dims:?} ({} elements)",
-                    data.len(),
-                    numel(dims)
-                ),
+                format!("{} values cannot have shape {dims:?} ({} elements)", data.len(), numel(dims)),
             ));
         }
         Self::from_cpu(T::wrap(data), dims, device)
@@ -214,17 +182,9 @@ impl Tensor {
     /// The same data with new dims of the same element count (no copy).
     pub fn with_dims(&self, dims: &[usize]) -> Result<Tensor> {
         if numel(dims) != self.numel() {
-            return Err(Error::shapes(
-                "reshape",
-                &self.dims,
-                dims,
-                "element counts differ",
-            ));
+            return Err(Error::shapes("reshape", &self.dims, dims, "element counts differ"));
         }
-        Ok(Tensor {
-            storage: self.storage.clone(),
-            dims: dims.to_vec(),
-        })
+        Ok(Tensor { storage: self.storage.clone(), dims: dims.to_vec() })
     }
 
     /// The data in host memory (a readback on the GPU).
@@ -238,11 +198,7 @@ impl Tensor {
     /// The elements as `T`, which must be the tensor's dtype.
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         if T::DTYPE != self.dtype() {
-            return Err(Error::dtype(
-                "to_vec",
-                self.dtype(),
-                format!("{} (cast first)", T::DTYPE),
-            ));
+            return Err(Error::dtype("to_vec", self.dtype(), format!("{} (cast first)", T::DTYPE)));
         }
         let s = self.to_cpu_storage()?;
         Ok(T::unwrap(&s).expect("dtype checked").to_vec())
@@ -263,11 +219,7 @@ impl Tensor {
         if self.numel() != 1 {
             return Err(Error::arg(
                 "item",
-                format!(
-                    "a tensor of shape {:?} has {} elements, not 1",
-                    self.dims,
-                    self.numel()
-                ),
+                format!("a tensor of shape {:?} has {} elements, not 1", self.dims, self.numel()),
             ));
         }
         Ok(self.to_cpu_storage()?.get_f64(0))
@@ -303,11 +255,7 @@ pub fn same_device(op: &'static str, tensors: &[&Tensor]) -> Result<Device> {
     for t in &tensors[1..] {
         let d = t.device();
         if d != first {
-            return Err(Error::DeviceMismatch {
-                op,
-                lhs: first.name(),
-                rhs: d.name(),
-            });
+            return Err(Error::DeviceMismatch { op, lhs: first.name(), rhs: d.name() });
         }
     }
     Ok(first)

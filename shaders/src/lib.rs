@@ -29,57 +29,35 @@ const FLOATS: &[&str] = &["f32", "f16"];
 const NUMERIC: &[&str] = &["f32", "f16", "i32", "u32"];
 const ALL: &[&str] = &["f32", "f16", "i32", "u32"];
 
+const fn shader(
+    name: &'static str,
+    source: &'static str,
+    type_params: &'static [(&'static str, &'static [&'static str])],
+) -> Shader {
+    Shader { name, source, type_params }
+}
+
 /// Every shader of the project. A kernel family is added here and nowhere else.
 pub static SHADERS: &[Shader] = &[
-    Shader {
-        name: "unary_float",
-        source: include_str!("../wgsl/unary_float.wgsl"),
-        type_params: &[("T", FLOATS)],
-    },
-    Shader {
-        name: "unary_int",
-        source: include_str!("../wgsl/unary_int.wgsl"),
-        type_params: &[("T", &["i32", "u32"])],
-    },
-    Shader {
-        name: "binary",
-        source: include_str!("../wgsl/binary.wgsl"),
-        type_params: &[("T", NUMERIC)],
-    },
-    Shader {
-        name: "binary_float",
-        source: include_str!("../wgsl/binary_float.wgsl"),
-        type_params: &[("T", FLOATS)],
-    },
-    Shader {
-        name: "compare",
-        source: include_str!("../wgsl/compare.wgsl"),
-        type_params: &[("T", NUMERIC)],
-    },
-    Shader {
-        name: "where",
-        source: include_str!("../wgsl/where.wgsl"),
-        type_params: &[("T", ALL)],
-    },
-    Shader {
-        name: "cast",
-        source: include_str!("../wgsl/cast.wgsl"),
-        type_params: &[("T", ALL), ("O", ALL)],
-    },
-    Shader {
-        name: "fill",
-        source: include_str!("../wgsl/fill.wgsl"),
-        type_params: &[("T", ALL)],
-    },
-    Shader {
-        name: "strided_copy",
-        source: include_str!("../wgsl/strided_copy.wgsl"),
-        type_params: &[("T", ALL)],
-    },
+    shader("unary_float", include_str!("../wgsl/unary_float.wgsl"), &[("T", FLOATS)]),
+    shader("unary_int", include_str!("../wgsl/unary_int.wgsl"), &[("T", &["i32", "u32"])]),
+    shader("binary", include_str!("../wgsl/binary.wgsl"), &[("T", NUMERIC)]),
+    shader("binary_float", include_str!("../wgsl/binary_float.wgsl"), &[("T", FLOATS)]),
+    shader("compare", include_str!("../wgsl/compare.wgsl"), &[("T", NUMERIC)]),
+    shader("where", include_str!("../wgsl/where.wgsl"), &[("T", ALL)]),
+    shader("cast", include_str!("../wgsl/cast.wgsl"), &[("T", ALL), ("O", ALL)]),
+    shader("fill", include_str!("../wgsl/fill.wgsl"), &[("T", ALL)]),
+    shader("strided_copy", include_str!("../wgsl/strided_copy.wgsl"), &[("T", ALL)]),
+    shader("reduce", include_str!("../wgsl/reduce.wgsl"), &[("T", ALL)]),
+    shader("scan", include_str!("../wgsl/scan.wgsl"), &[("T", ALL)]),
+    shader("matmul", include_str!("../wgsl/matmul.wgsl"), &[("T", FLOATS)]),
+    shader("index", include_str!("../wgsl/index.wgsl"), &[("T", ALL)]),
+    shader("sort", include_str!("../wgsl/sort.wgsl"), &[("T", NUMERIC)]),
+    shader("random", include_str!("../wgsl/random.wgsl"), &[]),
 ];
 
 /// The registry entry for `name`, if there is one.
-pub fn shader(name: &str) -> Option<&'static Shader> {
+pub fn find(name: &str) -> Option<&'static Shader> {
     SHADERS.iter().find(|s| s.name == name)
 }
 

@@ -61,14 +61,7 @@ impl Rng {
 }
 
 /// A tensor of `dims` with values uniform in [lo, hi) converted to `dtype`, on `device`.
-pub fn rand_tensor(
-    rng: &mut Rng,
-    dims: &[usize],
-    lo: f64,
-    hi: f64,
-    dtype: DType,
-    device: &Device,
-) -> Tensor {
+pub fn rand_tensor(rng: &mut Rng, dims: &[usize], lo: f64, hi: f64, dtype: DType, device: &Device) -> Tensor {
     let n = dims.iter().product();
     let data = wgkeras::runtime::CpuStorage::from_f64(dtype, rng.vec(n, lo, hi));
     Tensor::from_cpu(data, dims, device).unwrap()
@@ -82,11 +75,7 @@ pub fn assert_close(what: &str, a: &Tensor, b: &Tensor, rtol: f64, atol: f64) {
     let (x, y) = (a.to_vec_f64().unwrap(), b.to_vec_f64().unwrap());
     for (i, (u, v)) in x.iter().zip(&y).enumerate() {
         let ok = (u.is_nan() && v.is_nan()) || u == v || (u - v).abs() <= atol + rtol * v.abs();
-        assert!(
-            ok,
-            "{what}: element {i} differs: {u} vs {v} (shape {:?})",
-            a.dims()
-        );
+        assert!(ok, "{what}: element {i} differs: {u} vs {v} (shape {:?})", a.dims());
     }
 }
 
@@ -99,10 +88,7 @@ pub fn check_backends(
     atol: f64,
     f: impl Fn(&[Tensor]) -> wgkeras::runtime::Result<Tensor>,
 ) {
-    let cpu_in: Vec<Tensor> = inputs
-        .iter()
-        .map(|t| t.to_device(&Device::Cpu).unwrap())
-        .collect();
+    let cpu_in: Vec<Tensor> = inputs.iter().map(|t| t.to_device(&Device::Cpu).unwrap()).collect();
     let expected = f(&cpu_in).unwrap_or_else(|e| panic!("{what} on cpu: {e}"));
     if let Some(gpu) = gpu() {
         let gpu_in: Vec<Tensor> = inputs.iter().map(|t| t.to_device(&gpu).unwrap()).collect();

@@ -56,9 +56,8 @@ pub struct AdapterReport {
 
 fn instance() -> &'static wgpu::Instance {
     static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
-    INSTANCE.get_or_init(|| {
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
-    })
+    INSTANCE
+        .get_or_init(|| wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env()))
 }
 
 fn adapters() -> Vec<wgpu::Adapter> {
@@ -134,12 +133,7 @@ pub struct Kernel<'a> {
 
 impl<'a> Kernel<'a> {
     pub fn new(shader: &'static str, types: &'a [(&'static str, DType)]) -> Self {
-        Kernel {
-            shader,
-            entry: "main",
-            types,
-            constants: &[],
-        }
+        Kernel { shader, entry: "main", types, constants: &[] }
     }
 
     pub fn entry(mut self, entry: &'static str) -> Self {
@@ -153,11 +147,7 @@ impl<'a> Kernel<'a> {
     }
 
     fn workgroup_size(&self) -> u32 {
-        self.constants
-            .iter()
-            .find(|(k, _)| *k == "WG")
-            .map(|(_, v)| *v as u32)
-            .unwrap_or(DEFAULT_WG)
+        self.constants.iter().find(|(k, _)| *k == "WG").map(|(_, v)| *v as u32).unwrap_or(DEFAULT_WG)
     }
 }
 
@@ -214,11 +204,7 @@ pub struct GpuDevice(Arc<GpuContext>);
 
 impl std::fmt::Debug for GpuDevice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "GpuDevice({} via {:?})",
-            self.0.info.name, self.0.info.backend
-        )
+        write!(f, "GpuDevice({} via {:?})", self.0.info.name, self.0.info.backend)
     }
 }
 
@@ -234,9 +220,7 @@ impl GpuDevice {
     pub fn open(options: &GpuOptions) -> Result<GpuDevice> {
         let all = adapters();
         if all.is_empty() {
-            return Err(Error::NoAdapter(
-                "wgpu found no adapter on this machine".into(),
-            ));
+            return Err(Error::NoAdapter("wgpu found no adapter on this machine".into()));
         }
         let adapter = all
             .into_iter()
@@ -253,8 +237,7 @@ impl GpuDevice {
                 })
             })?;
         let info = adapter.get_info();
-        let wanted =
-            wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP | wgpu::Features::TIMESTAMP_QUERY;
+        let wanted = wgpu::Features::SHADER_F16 | wgpu::Features::SUBGROUP | wgpu::Features::TIMESTAMP_QUERY;
         let features = adapter.features() & wanted;
         let limits = adapter.limits();
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
@@ -375,12 +358,7 @@ impl GpuDevice {
             DType::BF16 | DType::F64 => "WGSL has no such type; use the CPU backend",
             _ => return Ok(()),
         };
-        Err(Error::DeviceDType {
-            op,
-            dtype,
-            device: self.name().to_string(),
-            why: why.into(),
-        })
+        Err(Error::DeviceDType { op, dtype, device: self.name().to_string(), why: why.into() })
     }
 
     fn storage_usage() -> wgpu::BufferUsages {
@@ -446,11 +424,7 @@ impl GpuDevice {
     fn record(&self, f: impl FnOnce(&mut wgpu::CommandEncoder)) -> Result<()> {
         let mut p = self.0.pending.lock().unwrap();
         let enc = p.encoder.get_or_insert_with(|| {
-            self.0
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("wgkeras"),
-                })
+            self.0.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgkeras") })
         });
         f(enc);
         p.dispatches += 1;
@@ -465,16 +439,12 @@ impl GpuDevice {
             shader: kernel.shader,
             entry: kernel.entry,
             types: kernel.types.to_vec(),
-            constants: kernel
-                .constants
-                .iter()
-                .map(|(k, v)| (*k, v.to_bits()))
-                .collect(),
+            constants: kernel.constants.iter().map(|(k, v)| (*k, v.to_bits())).collect(),
         };
         if let Some(p) = self.0.pipelines.lock().unwrap().get(&key) {
             return Ok(p.clone());
         }
-        let shader = wgkeras_shaders::shader(kernel.shader)
+        let shader = wgkeras_shaders::find(kernel.shader)
             .ok_or_else(|| Error::Gpu(format!("no shader named {}", kernel.shader)))?;
         let mut types = Vec::new();
         for (alias, dtype) in kernel.types {
@@ -482,32 +452,23 @@ impl GpuDevice {
             types.push((*alias, dtype.wgsl().expect("checked above")));
         }
         let source = wgkeras_shaders::specialize(shader, &types);
-        let scope = self
-            .0
-            .device
-            .push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = self
-            .0
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(kernel.shader),
-                source: wgpu::ShaderSource::Wgsl(Cow::Owned(source)),
-            });
+        let scope = self.0.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self.0.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(kernel.shader),
+            source: wgpu::ShaderSource::Wgsl(Cow::Owned(source)),
+        });
         let constants: Vec<(&str, f64)> = kernel.constants.to_vec();
-        let pipeline = self
-            .0
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(kernel.shader),
-                layout: None,
-                module: &module,
-                entry_point: Some(kernel.entry),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants: &constants,
-                    zero_initialize_workgroup_memory: false,
-                },
-                cache: None,
-            });
+        let pipeline = self.0.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(kernel.shader),
+            layout: None,
+            module: &module,
+            entry_point: Some(kernel.entry),
+            compilation_options: wgpu::PipelineCompilationOptions {
+                constants: &constants,
+                zero_initialize_workgroup_memory: false,
+            },
+            cache: None,
+        });
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Gpu(format!(
                 "compiling {}::{} for {:?}: {e}",
@@ -561,10 +522,7 @@ impl GpuDevice {
         if groups.iter().any(|&g| g > self.0.max_groups) {
             return Err(Error::Limit {
                 op: kernel.shader,
-                msg: format!(
-                    "grid {groups:?} exceeds {} per dimension",
-                    self.0.max_groups
-                ),
+                msg: format!("grid {groups:?} exceeds {} per dimension", self.0.max_groups),
             });
         }
         for b in bindings {
@@ -616,11 +574,7 @@ impl GpuDevice {
             entries: &entries,
         });
         let enc = p.encoder.get_or_insert_with(|| {
-            self.0
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("wgkeras"),
-                })
+            self.0.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgkeras") })
         });
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
@@ -656,10 +610,7 @@ impl GpuDevice {
             let oldest = p.in_flight.pop_front().unwrap();
             self.0
                 .device
-                .poll(wgpu::PollType::Wait {
-                    submission_index: Some(oldest),
-                    timeout: None,
-                })
+                .poll(wgpu::PollType::Wait { submission_index: Some(oldest), timeout: None })
                 .map_err(|e| Error::Gpu(format!("waiting for the GPU: {e}")))?;
         }
         let index = self.0.queue.submit([enc.finish()]);
@@ -698,17 +649,10 @@ impl GpuDevice {
             return Ok(Vec::new());
         }
         let size = bytes.next_multiple_of(4);
-        let staging = self.0.pool.take(
-            size,
-            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        );
+        let staging = self.0.pool.take(size, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let mut p = self.0.pending.lock().unwrap();
         let enc = p.encoder.get_or_insert_with(|| {
-            self.0
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("wgkeras"),
-                })
+            self.0.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgkeras") })
         });
         enc.copy_buffer_to_buffer(buffer, 0, staging.buffer(), 0, size);
         self.submit_locked(&mut p)?;
@@ -727,9 +671,7 @@ impl GpuDevice {
             .map_err(|_| Error::Gpu("buffer map callback never ran".into()))?
             .map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
         let out = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| Error::Gpu(format!("{e:?}")))?;
+            let view = slice.get_mapped_range().map_err(|e| Error::Gpu(format!("{e:?}")))?;
             view[..bytes as usize].to_vec()
         };
         staging.buffer().unmap();

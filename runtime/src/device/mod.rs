@@ -28,13 +28,7 @@ fn shared_gpu(allow_software: bool) -> Result<GpuDevice> {
     static HARDWARE: OnceLock<std::result::Result<GpuDevice, Error>> = OnceLock::new();
     static ANY: OnceLock<std::result::Result<GpuDevice, Error>> = OnceLock::new();
     let slot = if allow_software { &ANY } else { &HARDWARE };
-    slot.get_or_init(|| {
-        GpuDevice::open(&GpuOptions {
-            allow_software,
-            ..Default::default()
-        })
-    })
-    .clone()
+    slot.get_or_init(|| GpuDevice::open(&GpuOptions { allow_software, ..Default::default() })).clone()
 }
 
 impl Device {
@@ -65,18 +59,28 @@ impl Device {
                 },
                 Err(e) => Choice {
                     device: Device::Cpu,
-                    reason: format!("auto: CPU backend, since {e} (set WGKERAS_DEVICE=gpu to use a software adapter)"),
+                    reason: format!(
+                        "auto: CPU backend, since {e} (set WGKERAS_DEVICE=gpu to use a software adapter)"
+                    ),
                 },
             }),
             "gpu" => {
                 let g = shared_gpu(true)?;
                 Ok(Choice {
-                    reason: format!("WGKERAS_DEVICE=gpu: {} ({:?}{})", g.name(), g.adapter_info().backend, if g.is_software() { ", software" } else { "" }),
+                    reason: format!(
+                        "WGKERAS_DEVICE=gpu: {} ({:?}{})",
+                        g.name(),
+                        g.adapter_info().backend,
+                        if g.is_software() { ", software" } else { "" }
+                    ),
                     device: Device::Gpu(g),
                 })
             }
             "cpu" => Ok(Choice { device: Device::Cpu, reason: "WGKERAS_DEVICE=cpu".into() }),
-            other => Err(Error::arg("Device::choose", format!("WGKERAS_DEVICE={other:?}; expected auto, gpu or cpu"))),
+            other => Err(Error::arg(
+                "Device::choose",
+                format!("WGKERAS_DEVICE={other:?}; expected auto, gpu or cpu"),
+            )),
         }
     }
 

@@ -53,20 +53,14 @@ impl Drop for PooledBuffer {
     fn drop(&mut self) {
         if let (Some(buffer), Some(pool)) = (self.buffer.take(), self.pool.upgrade()) {
             let mut b = pool.buckets.lock().unwrap();
-            b.free
-                .entry((buffer.size(), self.usage.bits()))
-                .or_default()
-                .push(buffer);
+            b.free.entry((buffer.size(), self.usage.bits())).or_default().push(buffer);
         }
     }
 }
 
 impl BufferPool {
     pub(crate) fn new(device: wgpu::Device) -> Arc<Self> {
-        Arc::new(Self {
-            device,
-            buckets: Mutex::new(Buckets::default()),
-        })
+        Arc::new(Self { device, buckets: Mutex::new(Buckets::default()) })
     }
 
     pub(crate) fn bucket_size(bytes: u64) -> u64 {
@@ -92,35 +86,19 @@ impl BufferPool {
                 })
             }
         };
-        PooledBuffer {
-            buffer: Some(buffer),
-            usage,
-            pool: Arc::downgrade(self),
-        }
+        PooledBuffer { buffer: Some(buffer), usage, pool: Arc::downgrade(self) }
     }
 
     pub(crate) fn stats(&self) -> PoolStats {
         let b = self.buckets.lock().unwrap();
-        let free_bytes = b
-            .free
-            .iter()
-            .map(|((size, _), v)| size * v.len() as u64)
-            .sum();
-        PoolStats {
-            created: b.created,
-            allocated_bytes: b.allocated_bytes,
-            free_bytes,
-        }
+        let free_bytes = b.free.iter().map(|((size, _), v)| size * v.len() as u64).sum();
+        PoolStats { created: b.created, allocated_bytes: b.allocated_bytes, free_bytes }
     }
 
     /// Destroys every free buffer, returning its memory to the driver.
     pub(crate) fn release_free(&self) {
         let mut b = self.buckets.lock().unwrap();
-        let freed: u64 = b
-            .free
-            .iter()
-            .map(|((size, _), v)| size * v.len() as u64)
-            .sum();
+        let freed: u64 = b.free.iter().map(|((size, _), v)| size * v.len() as u64).sum();
         for (_, list) in b.free.drain() {
             for buf in list {
                 buf.destroy();

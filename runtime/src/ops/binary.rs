@@ -184,11 +184,7 @@ impl Broadcast {
         }
         let strides: Vec<Vec<usize>> = shapes.iter().map(|s| broadcast_strides(s, &out)).collect();
         let (dims, strides) = collapse(&out, &strides);
-        Ok(Broadcast {
-            dims,
-            out_dims: out,
-            strides,
-        })
+        Ok(Broadcast { dims, out_dims: out, strides })
     }
 
     fn n(&self) -> usize {
@@ -224,10 +220,7 @@ impl Broadcast {
         let n = self.n();
         if self.is_flat() && a.len() == n && b.len() == n {
             return if n >= 1 << 15 {
-                a.par_iter()
-                    .zip(b.par_iter())
-                    .map(|(&x, &y)| f(x, y))
-                    .collect()
+                a.par_iter().zip(b.par_iter()).map(|(&x, &y)| f(x, y)).collect()
             } else {
                 a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
             };
@@ -242,31 +235,15 @@ impl Broadcast {
 
     /// Launches a GPU kernel over the broadcast (bindings: operands in order, then `out`),
     /// splitting the flat case into several dispatches where a binding would be too large.
-    pub(crate) fn launch(
-        &self,
-        kernel: &Kernel,
-        inputs: &[&GpuStorage],
-        out: &GpuStorage,
-    ) -> Result<()> {
+    pub(crate) fn launch(&self, kernel: &Kernel, inputs: &[&GpuStorage], out: &GpuStorage) -> Result<()> {
         let dev = &out.device;
         let n = self.n();
-        let widest = inputs
-            .iter()
-            .map(|g| g.dtype.gpu_size())
-            .chain([out.dtype.gpu_size()])
-            .max()
-            .unwrap();
+        let widest = inputs.iter().map(|g| g.dtype.gpu_size()).chain([out.dtype.gpu_size()]).max().unwrap();
         if self.is_flat() && inputs.iter().any(|g| g.bytes() > dev.max_binding_bytes()) {
             for (start, len) in chunks(n, widest, dev.max_binding_bytes()) {
                 let mut bindings: Vec<_> = inputs
                     .iter()
-                    .map(|g| {
-                        if g.len == 1 {
-                            g.binding()
-                        } else {
-                            g.binding_range(start, len)
-                        }
-                    })
+                    .map(|g| if g.len == 1 { g.binding() } else { g.binding_range(start, len) })
                     .collect();
                 bindings.push(out.binding_range(start, len));
                 let mut p = self.params();
@@ -285,12 +262,8 @@ impl Broadcast {
 fn cpu_binary(op: BinaryOp, bc: &Broadcast, a: &CpuStorage, b: &CpuStorage) -> CpuStorage {
     use half::{bf16, f16};
     match (a, b) {
-        (CpuStorage::F32(x), CpuStorage::F32(y)) => {
-            CpuStorage::F32(bc.map2(x, y, |u, v| op.f32(u, v)))
-        }
-        (CpuStorage::F64(x), CpuStorage::F64(y)) => {
-            CpuStorage::F64(bc.map2(x, y, |u, v| op.f64(u, v)))
-        }
+        (CpuStorage::F32(x), CpuStorage::F32(y)) => CpuStorage::F32(bc.map2(x, y, |u, v| op.f32(u, v))),
+        (CpuStorage::F64(x), CpuStorage::F64(y)) => CpuStorage::F64(bc.map2(x, y, |u, v| op.f64(u, v))),
         (CpuStorage::F16(x), CpuStorage::F16(y)) => {
             CpuStorage::F16(bc.map2(x, y, |u, v| f16::from_f32(op.f32(u.to_f32(), v.to_f32()))))
         }
@@ -315,9 +288,7 @@ fn cpu_compare(op: CompareOp, bc: &Broadcast, a: &CpuStorage, b: &CpuStorage) ->
         bc.map2(x, y, |u, v| op.f64(u.to_f64(), v.to_f64()))
     }
     CpuStorage::Bool(match (a, b) {
-        (CpuStorage::F32(x), CpuStorage::F32(y)) => {
-            bc.map2(x, y, |u, v| op.f64(u as f64, v as f64))
-        }
+        (CpuStorage::F32(x), CpuStorage::F32(y)) => bc.map2(x, y, |u, v| op.f64(u as f64, v as f64)),
         (CpuStorage::F64(x), CpuStorage::F64(y)) => go(op, bc, x, y),
         (CpuStorage::F16(x), CpuStorage::F16(y)) => go(op, bc, x, y),
         (CpuStorage::BF16(x), CpuStorage::BF16(y)) => go(op, bc, x, y),
@@ -340,8 +311,7 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
     if op == BinaryOp::Divide && !dtype.is_float() {
         dtype = DType::F32;
     }
-    if dtype == DType::Bool && matches!(op, BinaryOp::Subtract | BinaryOp::Divide | BinaryOp::Power)
-    {
+    if dtype == DType::Bool && matches!(op, BinaryOp::Subtract | BinaryOp::Divide | BinaryOp::Power) {
         return Err(Error::dtype(op.name(), dtype, "numeric operands"));
     }
     let (a, b) = promote(a, b, dtype)?;
@@ -350,11 +320,7 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         (Storage::Cpu(x), Storage::Cpu(y)) => Storage::Cpu(cpu_binary(op, &bc, x, y)),
         (Storage::Gpu(x), Storage::Gpu(y)) => {
             let out = GpuStorage::alloc(&x.device, op.name(), dtype, numel(&bc.out_dims))?;
-            let gpu_dtype = if dtype == DType::Bool {
-                DType::U32
-            } else {
-                dtype
-            };
+            let gpu_dtype = if dtype == DType::Bool { DType::U32 } else { dtype };
             let types = [("T", gpu_dtype)];
             let (shader, code) = match op {
                 BinaryOp::Add => ("binary", 0),
@@ -369,17 +335,10 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
                 BinaryOp::Power => ("binary", 5),
             };
             let constants = [("OP", code as f64)];
-            bc.launch(
-                &Kernel::new(shader, &types).constants(&constants),
-                &[x, y],
-                &out,
-            )?;
+            bc.launch(&Kernel::new(shader, &types).constants(&constants), &[x, y], &out)?;
             if dtype == DType::Bool && matches!(op, BinaryOp::Add | BinaryOp::Multiply) {
                 let t = Tensor::from_storage(
-                    Storage::Gpu(GpuStorage {
-                        dtype: DType::U32,
-                        ..out
-                    }),
+                    Storage::Gpu(GpuStorage { dtype: DType::U32, ..out }),
                     &bc.out_dims,
                 )?;
                 return cast(&t, DType::Bool);
@@ -401,18 +360,10 @@ pub fn compare(op: CompareOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
         (Storage::Cpu(x), Storage::Cpu(y)) => Storage::Cpu(cpu_compare(op, &bc, x, y)),
         (Storage::Gpu(x), Storage::Gpu(y)) => {
             let out = GpuStorage::alloc(&x.device, op.name(), DType::Bool, numel(&bc.out_dims))?;
-            let gpu_dtype = if dtype == DType::Bool {
-                DType::U32
-            } else {
-                dtype
-            };
+            let gpu_dtype = if dtype == DType::Bool { DType::U32 } else { dtype };
             let types = [("T", gpu_dtype)];
             let constants = [("OP", op as u32 as f64)];
-            bc.launch(
-                &Kernel::new("compare", &types).constants(&constants),
-                &[x, y],
-                &out,
-            )?;
+            bc.launch(&Kernel::new("compare", &types).constants(&constants), &[x, y], &out)?;
             Storage::Gpu(out)
         }
         _ => unreachable!("same_device checked"),
@@ -430,19 +381,11 @@ pub fn where_(condition: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
     let n = numel(&bc.out_dims);
     let storage = match (c.storage(), x.storage(), y.storage()) {
         (Storage::Cpu(c), Storage::Cpu(xs), Storage::Cpu(ys)) => {
-            let CpuStorage::Bool(cv) = c else {
-                unreachable!("cast to bool")
-            };
+            let CpuStorage::Bool(cv) = c else { unreachable!("cast to bool") };
             fn go<T: Element>(bc: &Broadcast, c: &[bool], x: &[T], y: &[T]) -> Vec<T> {
                 let n = numel(&bc.out_dims);
                 (0..n)
-                    .map(|i| {
-                        if c[bc.index(0, i)] {
-                            x[bc.index(1, i)]
-                        } else {
-                            y[bc.index(2, i)]
-                        }
-                    })
+                    .map(|i| if c[bc.index(0, i)] { x[bc.index(1, i)] } else { y[bc.index(2, i)] })
                     .collect()
             }
             Storage::Cpu(match (xs, ys) {
@@ -458,11 +401,7 @@ pub fn where_(condition: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
         }
         (Storage::Gpu(cg), Storage::Gpu(xg), Storage::Gpu(yg)) => {
             let out = GpuStorage::alloc(&xg.device, "where", dtype, n)?;
-            let gpu_dtype = if dtype == DType::Bool {
-                DType::U32
-            } else {
-                dtype
-            };
+            let gpu_dtype = if dtype == DType::Bool { DType::U32 } else { dtype };
             let types = [("T", gpu_dtype)];
             bc.launch(&Kernel::new("where", &types), &[cg, xg, yg], &out)?;
             Storage::Gpu(out)
@@ -492,30 +431,13 @@ fn classify(x: &Tensor, which: u32, op: &'static str) -> Result<Tensor> {
     }
     let storage = match x.storage() {
         Storage::Cpu(s) => Storage::Cpu(CpuStorage::Bool(
-            s.to_f64_vec()
-                .into_iter()
-                .map(|v| {
-                    if which == 0 {
-                        v.is_nan()
-                    } else {
-                        v.is_finite()
-                    }
-                })
-                .collect(),
+            s.to_f64_vec().into_iter().map(|v| if which == 0 { v.is_nan() } else { v.is_finite() }).collect(),
         )),
         Storage::Gpu(g) => {
             let types = [("T", x.dtype())];
             let constants = [("OP", which as f64)];
-            let kernel = Kernel::new("unary_float", &types)
-                .entry("classify")
-                .constants(&constants);
-            Storage::Gpu(crate::ops::unary::gpu_map(
-                &kernel,
-                g,
-                DType::Bool,
-                &[],
-                op,
-            )?)
+            let kernel = Kernel::new("unary_float", &types).entry("classify").constants(&constants);
+            Storage::Gpu(crate::ops::unary::gpu_map(&kernel, g, DType::Bool, &[], op)?)
         }
     };
     Tensor::from_storage(storage, x.dims())

@@ -19,13 +19,7 @@ pub fn cast(x: &Tensor, dtype: DType) -> Result<Tensor> {
             let types = [("T", g.dtype), ("O", dtype)];
             let to_bool = if dtype == DType::Bool { 1.0 } else { 0.0 };
             let constants = [("TO_BOOL", to_bool)];
-            Storage::Gpu(gpu_map(
-                &Kernel::new("cast", &types).constants(&constants),
-                g,
-                dtype,
-                &[],
-                "cast",
-            )?)
+            Storage::Gpu(gpu_map(&Kernel::new("cast", &types).constants(&constants), g, dtype, &[], "cast")?)
         }
     };
     Tensor::from_storage(storage, x.dims())

@@ -8,29 +8,13 @@ use crate::shape::numel;
 use crate::tensor::{GpuStorage, Storage, Tensor};
 
 /// Records a strided fill `out[offset + i * stride] = value` for `n` elements.
-pub(crate) fn gpu_fill(
-    out: &GpuStorage,
-    n: usize,
-    offset: usize,
-    stride: usize,
-    value: f64,
-) -> Result<()> {
-    let dtype = if out.dtype == DType::Bool {
-        DType::U32
-    } else {
-        out.dtype
-    };
+pub(crate) fn gpu_fill(out: &GpuStorage, n: usize, offset: usize, stride: usize, value: f64) -> Result<()> {
+    let dtype = if out.dtype == DType::Bool { DType::U32 } else { out.dtype };
     let is_int = !dtype.is_float();
-    let bits = if is_int {
-        (value as i64 as i32) as u32
-    } else {
-        (value as f32).to_bits()
-    };
+    let bits = if is_int { (value as i64 as i32) as u32 } else { (value as f32).to_bits() };
     let types = [("T", dtype)];
     let constants = [("IS_INT", if is_int { 1.0 } else { 0.0 })];
-    let kernel = Kernel::new("fill", &types)
-        .entry("fill")
-        .constants(&constants);
+    let kernel = Kernel::new("fill", &types).entry("fill").constants(&constants);
     let params = [n as u32, offset as u32, stride as u32, bits];
     out.device.launch(&kernel, &params, &[out.binding()], n)
 }
@@ -42,11 +26,7 @@ pub fn full(dims: &[usize], value: f64, dtype: DType, device: &Device) -> Result
         Device::Cpu => Storage::Cpu(CpuStorage::filled(dtype, n, value)),
         Device::Gpu(g) => {
             let out = GpuStorage::alloc(g, "full", dtype, n)?;
-            let value = if dtype == DType::Bool {
-                (value != 0.0) as u8 as f64
-            } else {
-                value
-            };
+            let value = if dtype == DType::Bool { (value != 0.0) as u8 as f64 } else { value };
             if value == 0.0 {
                 g.clear(out.buffer.buffer(), out.bytes())?;
             } else {
@@ -111,24 +91,10 @@ pub fn arange(start: f64, stop: f64, step: f64, dtype: DType, device: &Device) -
                     (v as f32).to_bits()
                 }
             };
-            let types = [(
-                "T",
-                if dtype == DType::Bool {
-                    DType::U32
-                } else {
-                    dtype
-                },
-            )];
+            let types = [("T", if dtype == DType::Bool { DType::U32 } else { dtype })];
             let constants = [("IS_INT", if is_int { 1.0 } else { 0.0 })];
-            let kernel = Kernel::new("fill", &types)
-                .entry("arange")
-                .constants(&constants);
-            g.launch(
-                &kernel,
-                &[n as u32, enc(start), enc(step)],
-                &[out.binding()],
-                n,
-            )?;
+            let kernel = Kernel::new("fill", &types).entry("arange").constants(&constants);
+            g.launch(&kernel, &[n as u32, enc(start), enc(step)], &[out.binding()], n)?;
             Tensor::from_storage(Storage::Gpu(out), &[n])
         }
     }
@@ -146,34 +112,17 @@ pub fn linspace(
     check_finite("linspace", "start", start)?;
     check_finite("linspace", "stop", stop)?;
     let div = if endpoint { num.saturating_sub(1) } else { num };
-    let step = if div > 0 {
-        (stop - start) / div as f64
-    } else {
-        0.0
-    };
-    let values = (0..num).map(|i| {
-        if endpoint && i + 1 == num && num > 1 {
-            stop
-        } else {
-            start + i as f64 * step
-        }
-    });
+    let step = if div > 0 { (stop - start) / div as f64 } else { 0.0 };
+    let values =
+        (0..num).map(|i| if endpoint && i + 1 == num && num > 1 { stop } else { start + i as f64 * step });
     Tensor::from_cpu(CpuStorage::from_f64(dtype, values), &[num], device)
 }
 
 /// `eye(n, m, k)`: ones on the k-th diagonal.
 pub fn eye(n: usize, m: Option<usize>, k: i64, dtype: DType, device: &Device) -> Result<Tensor> {
     let m = m.unwrap_or(n);
-    let (row0, col0) = if k >= 0 {
-        (0usize, k as usize)
-    } else {
-        ((-k) as usize, 0usize)
-    };
-    let count = if row0 >= n || col0 >= m {
-        0
-    } else {
-        (n - row0).min(m - col0)
-    };
+    let (row0, col0) = if k >= 0 { (0usize, k as usize) } else { ((-k) as usize, 0usize) };
+    let count = if row0 >= n || col0 >= m { 0 } else { (n - row0).min(m - col0) };
     let t = zeros(&[n, m], dtype, device)?;
     if count == 0 {
         return Ok(t);

@@ -29,12 +29,7 @@ impl View {
 
 fn copy_params(dims: &[usize], src: &View, dst: &View) -> Vec<u32> {
     let n = numel(dims);
-    let mut p = vec![
-        n as u32,
-        dims.len() as u32,
-        src.offset as i32 as u32,
-        dst.offset as i32 as u32,
-    ];
+    let mut p = vec![n as u32, dims.len() as u32, src.offset as i32 as u32, dst.offset as i32 as u32];
     p.extend(dims.iter().map(|&d| d as u32));
     p.extend(src.strides.iter().map(|&s| s as i32 as u32));
     p.extend(dst.strides.iter().map(|&s| s as i32 as u32));
@@ -42,11 +37,7 @@ fn copy_params(dims: &[usize], src: &View, dst: &View) -> Vec<u32> {
 }
 
 fn gpu_copy(src: &GpuStorage, src_view: &View, dst: &GpuStorage, dst_view: &View) -> Result<()> {
-    let dtype = if src.dtype == DType::Bool {
-        DType::U32
-    } else {
-        src.dtype
-    };
+    let dtype = if src.dtype == DType::Bool { DType::U32 } else { src.dtype };
     let types = [("T", dtype)];
     let params = copy_params(&src_view.dims, src_view, dst_view);
     src.device.launch(
@@ -100,13 +91,7 @@ pub fn scatter_view(base: &Tensor, view: &View, src: &Tensor) -> Result<Tensor> 
         }
         (Storage::Gpu(b), Storage::Gpu(s)) => {
             let out = GpuStorage::alloc(&b.device, "slice_update", base.dtype(), b.len)?;
-            b.device.copy(
-                b.buffer.buffer(),
-                0,
-                out.buffer.buffer(),
-                0,
-                b.bytes().next_multiple_of(4),
-            )?;
+            b.device.copy(b.buffer.buffer(), 0, out.buffer.buffer(), 0, b.bytes().next_multiple_of(4))?;
             if s.len > 0 {
                 gpu_copy(s, &View::contiguous(&view.dims), &out, view)?;
             }
@@ -124,17 +109,9 @@ pub fn reshape(x: &Tensor, new_shape: &[i64]) -> Result<Tensor> {
     for (i, &d) in new_shape.iter().enumerate() {
         match d {
             -1 if unknown.is_none() => unknown = Some(i),
-            -1 => {
-                return Err(Error::arg(
-                    "reshape",
-                    format!("only one -1 is allowed in {new_shape:?}"),
-                ))
-            }
+            -1 => return Err(Error::arg("reshape", format!("only one -1 is allowed in {new_shape:?}"))),
             d if d < 0 => {
-                return Err(Error::arg(
-                    "reshape",
-                    format!("invalid dimension {d} in {new_shape:?}"),
-                ))
+                return Err(Error::arg("reshape", format!("invalid dimension {d} in {new_shape:?}")))
             }
             d => known *= d as usize,
         }
@@ -174,18 +151,12 @@ pub fn transpose(x: &Tensor, axes: Option<&[i64]>) -> Result<Tensor> {
                     format!("axes {a:?} do not match a tensor of rank {rank}"),
                 ));
             }
-            let p = a
-                .iter()
-                .map(|&ax| normalize_axis("transpose", ax, rank))
-                .collect::<Result<Vec<_>>>()?;
+            let p = a.iter().map(|&ax| normalize_axis("transpose", ax, rank)).collect::<Result<Vec<_>>>()?;
             let mut seen = p.clone();
             seen.sort_unstable();
             seen.dedup();
             if seen.len() != rank {
-                return Err(Error::arg(
-                    "transpose",
-                    format!("axes {a:?} repeat an axis"),
-                ));
+                return Err(Error::arg("transpose", format!("axes {a:?} repeat an axis")));
             }
             p
         }

@@ -4,13 +4,27 @@
 pub mod binary;
 pub mod cast;
 pub mod creation;
+pub mod einsum;
+pub mod index;
 pub mod layout;
+pub mod matmul;
+pub mod nn;
+pub mod random;
+pub mod reduce;
+pub mod sort;
 pub mod unary;
 
 pub use binary::*;
 pub use cast::*;
 pub use creation::*;
+pub use einsum::*;
+pub use index::*;
 pub use layout::*;
+pub use matmul::*;
+pub use nn::*;
+pub use random::*;
+pub use reduce::*;
+pub use sort::*;
 pub use unary::*;
 
 /// Splits `n` elements of `elem_bytes` each into ranges that fit one binding of `max_binding`

@@ -198,10 +198,7 @@ const PAR_MIN: usize = 1 << 15;
 
 fn map_par<T: Copy + Send + Sync, O: Send>(v: &[T], f: impl Fn(T) -> O + Sync + Send) -> Vec<O> {
     if v.len() >= PAR_MIN {
-        v.par_iter()
-            .with_min_len(PAR_MIN / 4)
-            .map(|&x| f(x))
-            .collect()
+        v.par_iter().with_min_len(PAR_MIN / 4).map(|&x| f(x)).collect()
     } else {
         v.iter().map(|&x| f(x)).collect()
     }
@@ -212,12 +209,8 @@ fn cpu_unary(op: UnaryOp, s: &CpuStorage) -> CpuStorage {
     match s {
         CpuStorage::F32(v) => CpuStorage::F32(map_par(v, |x| op.apply_f32(x))),
         CpuStorage::F64(v) => CpuStorage::F64(map_par(v, |x| op.apply_f64(x))),
-        CpuStorage::F16(v) => {
-            CpuStorage::F16(map_par(v, |x| f16::from_f32(op.apply_f32(x.to_f32()))))
-        }
-        CpuStorage::BF16(v) => {
-            CpuStorage::BF16(map_par(v, |x| bf16::from_f32(op.apply_f32(x.to_f32()))))
-        }
+        CpuStorage::F16(v) => CpuStorage::F16(map_par(v, |x| f16::from_f32(op.apply_f32(x.to_f32())))),
+        CpuStorage::BF16(v) => CpuStorage::BF16(map_par(v, |x| bf16::from_f32(op.apply_f32(x.to_f32())))),
         CpuStorage::I32(v) => CpuStorage::I32(map_par(v, |x| op.apply_i64(x as i64) as i32)),
         CpuStorage::U32(v) => CpuStorage::U32(map_par(v, |x| op.apply_i64(x as i64) as u32)),
         CpuStorage::Bool(v) => CpuStorage::Bool(map_par(v, |x| op.apply_i64(x as i64) != 0)),
@@ -255,11 +248,7 @@ pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor> {
         return unary(op, &cast(x, DType::F32)?);
     }
     if dtype == DType::Bool && matches!(op, UnaryOp::Negative) {
-        return Err(Error::dtype(
-            op.name(),
-            dtype,
-            "a numeric dtype (use logical_not for bools)",
-        ));
+        return Err(Error::dtype(op.name(), dtype, "a numeric dtype (use logical_not for bools)"));
     }
     let storage = match x.storage() {
         Storage::Cpu(s) => Storage::Cpu(cpu_unary(op, s)),
@@ -268,11 +257,7 @@ pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor> {
                 // abs, sign, square, relu and round of a bool are the bool itself.
                 return Ok(x.clone());
             }
-            let shader = if dtype.is_float() {
-                "unary_float"
-            } else {
-                "unary_int"
-            };
+            let shader = if dtype.is_float() { "unary_float" } else { "unary_int" };
             let types = [("T", dtype)];
             let constants = [("OP", op as u32 as f64)];
             Storage::Gpu(gpu_map(
@@ -289,12 +274,7 @@ pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor> {
 
 /// `nan_to_num(x, nan=0.0, posinf=None, neginf=None)`: infinities default to the dtype's
 /// largest finite values.
-pub fn nan_to_num(
-    x: &Tensor,
-    nan: f64,
-    posinf: Option<f64>,
-    neginf: Option<f64>,
-) -> Result<Tensor> {
+pub fn nan_to_num(x: &Tensor, nan: f64, posinf: Option<f64>, neginf: Option<f64>) -> Result<Tensor> {
     let dtype = x.dtype();
     if !dtype.is_float() {
         return Ok(x.clone());
@@ -318,19 +298,11 @@ pub fn nan_to_num(
         }
     };
     let storage = match x.storage() {
-        Storage::Cpu(s) => Storage::Cpu(CpuStorage::from_f64(
-            dtype,
-            s.to_f64_vec().into_iter().map(fix),
-        )),
+        Storage::Cpu(s) => Storage::Cpu(CpuStorage::from_f64(dtype, s.to_f64_vec().into_iter().map(fix))),
         Storage::Gpu(g) => {
             let types = [("T", dtype)];
             let constants = [("OP", 22.0)];
-            let extra = [
-                0,
-                (nan as f32).to_bits(),
-                (pos as f32).to_bits(),
-                (neg as f32).to_bits(),
-            ];
+            let extra = [0, (nan as f32).to_bits(), (pos as f32).to_bits(), (neg as f32).to_bits()];
             Storage::Gpu(gpu_map(
                 &Kernel::new("unary_float", &types).constants(&constants),
                 g,
