@@ -1,0 +1,102 @@
+"""Shared helpers of the reference generators: write Keras results as conformance cases.
+
+Pinned: keras==3.15.1, jax==0.10.2 (see requirements.txt). Run with KERAS_BACKEND=jax.
+The format is ../shared/CONFORMANCE.md.
+"""
+import json
+import math
+import os
+import sys
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import numpy as np  # noqa: E402
+
+OUT_DIR = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "conformance")
+
+
+def _num(v):
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def tensor(x):
+    """A conformance tensor object from anything NumPy can take."""
+    a = np.asarray(x)
+    dtype = str(a.dtype)
+    if a.dtype.kind == "f":
+        data = [_num(v) for v in a.reshape(-1).tolist()]
+    elif a.dtype.kind == "b":
+        data = [bool(v) for v in a.reshape(-1).tolist()]
+    else:
+        data = [int(v) for v in a.reshape(-1).tolist()]
+    return {"dtype": dtype, "shape": list(a.shape), "data": data}
+
+
+def expected(result):
+    """A result as the expected field: a tensor, or the flat list of a tuple's tensors."""
+    if isinstance(result, (tuple, list)):
+        out = []
+        for r in result:
+            e = expected(r)
+            out.extend(e if isinstance(e, list) else [e])
+        return out
+    return tensor(result)
+
+
+def arg(v):
+    """An argument: arrays become tensors, other values stay plain JSON."""
+    if isinstance(v, np.ndarray) or hasattr(v, "shape") and hasattr(v, "dtype"):
+        return tensor(v)
+    if isinstance(v, tuple):
+        return [arg(x) for x in v]
+    if isinstance(v, list):
+        return [arg(x) for x in v]
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return _num(v)
+    return v
+
+
+def op_case(case_id, name, fn, args, kwargs=None, rtol=None, atol=None):
+    """Runs fn(*args, **kwargs) and returns the `op` case."""
+    kwargs = kwargs or {}
+    result = fn(*args, **kwargs)
+    case = {
+        "id": case_id,
+        "kind": "op",
+        "name": name,
+        "args": [arg(a) for a in args],
+        "kwargs": {k: arg(v) for k, v in kwargs.items()},
+        "expected": expected(result),
+    }
+    if rtol is not None:
+        case["rtol"] = rtol
+    if atol is not None:
+        case["atol"] = atol
+    return case
+
+
+def write(filename, cases):
+    import keras
+
+    ids = [c["id"] for c in cases]
+    dup = {i for i in ids if ids.count(i) > 1}
+    if dup:
+        sys.exit(f"duplicate case ids: {sorted(dup)}")
+    doc = {"generator": f"tools/refgen/{os.path.basename(sys.argv[0])} (keras {keras.__version__}, backend {keras.backend.backend()})", "cases": cases}
+    os.makedirs(OUT_DIR, exist_ok=True)
+    path = os.path.join(OUT_DIR, filename)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, separators=(",", ":"))
+        f.write("\n")
+    os.replace(tmp, path)
+    print(f"wrote {len(cases)} cases to {os.path.normpath(path)}")
+
+
+def rng(seed):
+    return np.random.default_rng(seed)
