@@ -67,7 +67,7 @@ fn apply(v: f32) -> f32 {
             let e = exp(v);
             return e / (1.0 + e);
         }
-        case 16u: { return max(v, 0.0); }
+        case 16u: { return select(max(v, 0.0), v, is_nan_f32(v)); }
         case 17u: { return max(v, 0.0) + log1p_f32(exp(-abs(v))); }
         case 18u: { return erf_f32(v); }
         case 19u: { return floor(v); }
