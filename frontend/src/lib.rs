@@ -1,1 +1,6 @@
-pub use wgkeras_runtime;
+//! wgkeras front end: Keras-like graphs, autodiff, layers, models and training.
+//!
+//! This crate is at its start: the runtime (`wgkeras_runtime`) carries the eager `keras.ops`
+//! today; graph building, autodiff and the compiled train step come next (see the issues).
+
+pub use wgkeras_runtime as runtime;
