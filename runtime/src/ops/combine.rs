@@ -100,7 +100,7 @@ pub fn split(x: &Tensor, indices_or_sections: &SplitSpec, axis: i64) -> Result<V
     let bounds: Vec<usize> = match indices_or_sections {
         SplitSpec::Sections(0) => return Err(Error::arg(OP, "the number of sections must be positive")),
         SplitSpec::Sections(n) => {
-            if len % n != 0 {
+            if !len.is_multiple_of(*n) {
                 return Err(Error::arg(
                     OP,
                     format!(

@@ -156,7 +156,7 @@ pub fn reshape(x: &Tensor, new_shape: &[i64]) -> Result<Tensor> {
     }
     let mut dims: Vec<usize> = new_shape.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = unknown {
-        if known == 0 || x.numel() % known != 0 {
+        if known == 0 || !x.numel().is_multiple_of(known) {
             return Err(Error::shapes(
                 "reshape",
                 x.dims(),
