@@ -316,3 +316,38 @@ fn bad_input_is_an_error_naming_the_op() {
         assert!(err_of(ops::slice_update(&a, &[0], &b)).starts_with("slice_update:"));
     }
 }
+
+#[test]
+fn other_float_dtypes_work() {
+    let mut rng = Rng::new(13);
+    // bf16 and f64 live on the CPU only: check they run and keep their dtype.
+    for dtype in [DType::F64, DType::BF16, DType::F16] {
+        let x = rand(&mut rng, &[3, 4], dtype);
+        let y = ops::pad(
+            &ops::repeat(&ops::flip(&x, None).unwrap(), &[1, 2, 0], Some(0)).unwrap(),
+            &[[1, 1]],
+            "reflect",
+            None,
+        )
+        .unwrap();
+        assert_eq!((y.dims(), y.dtype()), (&[5, 6][..], dtype));
+        let c = ops::concatenate(&[x.clone(), ops::tril(&x, 0).unwrap()], 0).unwrap();
+        assert_eq!((c.dims(), c.dtype()), (&[6, 4][..], dtype));
+    }
+    // f16 on the GPU where the adapter has SHADER_F16.
+    if let Some(Device::Gpu(gd)) = gpu().as_ref() {
+        if gd.has_f16() {
+            let x = rand(&mut rng, &[3, 5], DType::F16);
+            check_backends("f16 concatenate", &[x.clone(), x.clone()], 0.0, 0.0, |t| ops::concatenate(t, 1));
+            check_backends("f16 repeat", std::slice::from_ref(&x), 0.0, 0.0, |t| {
+                ops::repeat(&t[0], &[1, 0, 3], Some(0))
+            });
+            check_backends("f16 pad", std::slice::from_ref(&x), 0.0, 0.0, |t| {
+                ops::pad(&t[0], &[[2, 1]], "symmetric", None)
+            });
+            check_backends("f16 tril", std::slice::from_ref(&x), 0.0, 0.0, |t| ops::tril(&t[0], 1));
+        } else {
+            eprintln!("[layout] GPU has no SHADER_F16; f16 GPU half skipped");
+        }
+    }
+}
