@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod cast;
+pub mod combine;
 pub mod creation;
 pub mod einsum;
 pub mod index;
@@ -16,6 +17,7 @@ pub mod unary;
 
 pub use binary::*;
 pub use cast::*;
+pub use combine::*;
 pub use creation::*;
 pub use einsum::*;
 pub use index::*;
