@@ -2,8 +2,6 @@
 // i32 (else f32) bit patterns.
 // fill:   params [n, offset, stride, value]          out[offset + i * stride] = value
 // arange: params [n, start, step]                     out[i] = start + i * step
-// tri:    params [n, rows, cols, k, lower]            out = x where (col - row <= k) for lower,
-//         (col - row >= k) for upper, else 0; x is binding 1 (used by tril/triu).
 
 override IS_INT: bool = false;
 override WG: u32 = 256u;
