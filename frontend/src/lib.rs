@@ -2,5 +2,8 @@
 //!
 //! This crate is at its start: the runtime (`wgkeras_runtime`) carries the eager `keras.ops`
 //! today; graph building, autodiff and the compiled train step come next (see the issues).
+//! `utils` holds the Keras utilities that need no model.
+
+pub mod utils;
 
 pub use wgkeras_runtime as runtime;
