@@ -194,8 +194,19 @@ fn norms_agree() {
 #[test]
 fn scans_agree_across_backends() {
     let mut rng = Rng::new(14);
-    let shapes: &[&[usize]] =
-        &[&[], &[1], &[7], &[3, 5], &[2, 0, 3], &[2, 3, 40], &[3, 1500], &[1, 5000], &[40, 2, 3]];
+    let shapes: &[&[usize]] = &[
+        &[],
+        &[1],
+        &[7],
+        &[3, 5],
+        &[2, 0, 3],
+        &[2, 3, 40],
+        &[3, 1500],
+        &[1, 5000],
+        &[40, 2, 3],
+        &[1, 50_000],
+        &[3, 9000],
+    ];
     for dims in shapes {
         let axes: Vec<Option<i64>> =
             std::iter::once(None).chain((0..dims.len() as i64).map(Some)).chain([Some(-1)]).collect();

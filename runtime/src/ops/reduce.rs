@@ -741,6 +741,26 @@ fn gpu_scan_rows(x: &GpuStorage, rows: usize, len: usize, prod: bool) -> Result<
         });
     }
     let ident = acc_bits(if prod { 1.0 } else { 0.0 }, acc);
+    if !serial && len >= SPLIT_MIN_LEN && rows < TARGET_SEGMENTS && x.bytes() <= dev.max_binding_bytes() {
+        // Reduce-then-scan: segment totals, their scan, then every segment from its carry.
+        let spr = len.div_ceil(SEGMENT_MIN).min(TARGET_SEGMENTS.div_ceil(rows));
+        let spr = len.div_ceil(len.div_ceil(spr));
+        if rows * spr <= max_groups {
+            let op = if prod { ReduceOp::Prod } else { ReduceOp::Sum };
+            let (totals, _) = gpu_reduce_pass(x, None, rows, len, spr, op, acc)?;
+            let carries = gpu_scan_rows(&totals, rows, spr, prod)?;
+            let kernel = Kernel::new("scan", &types).entry("segmented").constants(&constants);
+            let seg_len = len.div_ceil(spr);
+            let params = [(rows * spr) as u32, seg_len as u32, len as u32, spr as u32, ident, 0, 0];
+            dev.launch(
+                &kernel,
+                &params,
+                &[x.binding(), out.binding(), carries.binding()],
+                rows * spr * GROUP,
+            )?;
+            return Ok(out);
+        }
+    }
     let mut r0 = 0;
     while r0 < rows {
         let n = per_launch.min(rows - r0);
