@@ -14,7 +14,7 @@ use crate::dtype::DType;
 use crate::element::{CpuStorage, Element};
 use crate::error::{Error, Result};
 use crate::ops::cast::cast;
-use crate::shape::{broadcast_shapes, broadcast_strides, normalize_axis, numel, strides};
+use crate::shape::{broadcast_shapes, normalize_axis, numel, strides};
 use crate::tensor::{same_device, GpuStorage, Storage, Tensor};
 use crate::with_cpu_storage;
 
@@ -175,10 +175,16 @@ pub fn take_along_axis(x: &Tensor, indices: &Tensor, axis: Option<i64>) -> Resul
             format!("cannot take indices from an empty axis {axis} of shape {:?}", x.dims()),
         ));
     }
-    let mut xs = broadcast_strides(&xd, &out_dims);
-    xs[axis] = strides(x.dims())[axis];
-    let mut is = broadcast_strides(&id, &out_dims);
-    is[axis] = strides(indices.dims())[axis];
+    // Real strides, 0 along broadcast dimensions (the axis keeps its stride).
+    let bstrides = |src: &[usize]| -> Vec<usize> {
+        strides(src)
+            .into_iter()
+            .enumerate()
+            .map(|(d, s)| if d != axis && src[d] == 1 { 0 } else { s })
+            .collect()
+    };
+    let xs = bstrides(x.dims());
+    let is = bstrides(indices.dims());
     let rank = out_dims.len();
     let storage = match x.storage() {
         Storage::Cpu(s) => {
@@ -186,18 +192,14 @@ pub fn take_along_axis(x: &Tensor, indices: &Tensor, axis: Option<i64>) -> Resul
             let mut pos = Vec::with_capacity(n);
             for i in 0..n {
                 let (mut rem, mut xi, mut ii) = (i, 0usize, 0usize);
-                let mut c_axis = 0;
                 for d in (0..rank).rev() {
                     let c = rem % out_dims[d];
                     rem /= out_dims[d];
                     ii += c * is[d];
-                    if d == axis {
-                        c_axis = c;
-                    } else {
+                    if d != axis {
                         xi += c * xs[d];
                     }
                 }
-                let _ = c_axis;
                 let j = wrap_index(OP, idx[ii], a, "axis")?;
                 pos.push(xi + j * xs[axis]);
             }
