@@ -51,7 +51,7 @@ fn sort_cmp(a: f64, b: f64, desc: bool) -> Ordering {
 fn sort_last_axis(op: &'static str, x: &Tensor, desc: bool, k: usize) -> Result<(Tensor, Tensor)> {
     let dims = x.dims();
     let l = *dims.last().expect("rank >= 1");
-    let rows = if l == 0 { crate::shape::numel(&dims[..dims.len() - 1]) } else { x.numel() / l };
+    let rows = crate::shape::numel(&dims[..dims.len() - 1]);
     let mut out_dims = dims.to_vec();
     *out_dims.last_mut().expect("rank >= 1") = k;
     let n = rows * k;
