@@ -142,9 +142,14 @@ fn one_hot_and_multi_hot_agree() {
 #[test]
 fn scatter_ops_agree() {
     let mut rng = Rng::new(14);
-    for (shape, m, k) in
-        [(vec![5], 7, 1), (vec![4, 3], 9, 2), (vec![4, 3], 6, 1), (vec![3, 2, 5], 4, 2), (vec![3], 0, 1)]
-    {
+    for (shape, m, k) in [
+        (vec![5], 7, 1),
+        (vec![4, 3], 9, 2),
+        (vec![4, 3], 6, 1),
+        (vec![3, 2, 5], 4, 2),
+        (vec![3], 0, 1),
+        (vec![50, 7], 3000, 1),
+    ] {
         let n_rows = m;
         let mut idx = Vec::new();
         for _ in 0..n_rows {
@@ -180,8 +185,20 @@ fn scatter_ops_agree() {
 #[test]
 fn sort_and_argsort_agree() {
     let mut rng = Rng::new(15);
-    let shapes: &[&[usize]] =
-        &[&[1], &[3], &[1000], &[4, 1], &[5, 3], &[2, 7, 3], &[2, 0], &[0, 4], &[3, 1025], &[6, 33]];
+    let shapes: &[&[usize]] = &[
+        &[1],
+        &[3],
+        &[1000],
+        &[4, 1],
+        &[5, 3],
+        &[2, 7, 3],
+        &[2, 0],
+        &[0, 4],
+        &[3, 1025],
+        &[6, 33],
+        &[700, 3],
+        &[2, 5000],
+    ];
     for dims in shapes {
         for nans in [false, true] {
             let x = tied(&mut rng, dims, nans);

@@ -11,8 +11,8 @@
 // one_hot:       params [n, C, inner]      idx(i32), out(T); out [outer, C, inner]
 // max_axis:      params [n, R, inner]      src(T), out(T); out[o, i] = max_r src[o, r, i]
 // scatter_flat:  params [m, k, dims(k)]    idx(i32) [m, k], flat(i32) [m]: row-major position or -1
-// scatter_add:   params [n, inner, m]      flat, vals(T) [m, inner], out(T) = zeros + sum
-// scatter_set:   params [n, inner, m]      flat, vals, base(T), out(T): last matching update wins
+// scatter_add:   params [n, inner, m]      sorted(i32), perm(i32), vals(T) [m, inner], out(T) = sum
+// scatter_set:   params [n, inner, m]      sorted, perm, vals, base(T), out(T): last update wins
 // in_top_k:      params [rows, C, k]       targets(i32), preds(T), out(u32 bool)
 // search:        params [n, m, right, digitize]  seq(T) [m], vals(T) [n], out(i32)
 // histogram:     params [n, e]             x(T), edges(T) [e], counts(atomic u32) [e - 1]
@@ -157,9 +157,28 @@ fn scatter_flat(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
     sf_flat[i] = select(-1, pos, ok);
 }
 
-@group(0) @binding(1) var<storage, read> sa_flat: array<i32>;
-@group(0) @binding(2) var<storage, read> sa_vals: array<T>;
-@group(0) @binding(3) var<storage, read_write> sa_out: array<T>;
+// The updates of output row p are u = perm[t] for t in [lower_bound(p), upper_bound(p)) of the
+// stably sorted row positions, so they are visited in update order: sums round as on the CPU
+// and the last duplicate wins for scatter_set. Cost O(log m) per output element plus its updates.
+@group(0) @binding(1) var<storage, read> sa_sorted: array<i32>;
+@group(0) @binding(2) var<storage, read> sa_perm: array<i32>;
+@group(0) @binding(3) var<storage, read> sa_vals: array<T>;
+@group(0) @binding(4) var<storage, read_write> sa_out: array<T>;
+
+fn bound_sa(m: u32, p: i32, upper: bool) -> u32 {
+    var lo = 0u;
+    var hi = m;
+    while (lo < hi) {
+        let mid = (lo + hi) / 2u;
+        let v = sa_sorted[mid];
+        if (v < p || (upper && v == p)) {
+            lo = mid + 1u;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
 
 @compute @workgroup_size(WG)
 fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -172,19 +191,35 @@ fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let m = params[2];
     let p = i32(i / inner);
     let in_i = i % inner;
+    let start = bound_sa(m, p, false);
+    let end = bound_sa(m, p, true);
     var acc = T(0);
-    for (var u = 0u; u < m; u = u + 1u) {
-        if (sa_flat[u] == p) {
-            acc = acc + sa_vals[u * inner + in_i];
-        }
+    for (var t = start; t < end; t = t + 1u) {
+        acc = acc + sa_vals[u32(sa_perm[t]) * inner + in_i];
     }
     sa_out[i] = acc;
 }
 
-@group(0) @binding(1) var<storage, read> ss_flat: array<i32>;
-@group(0) @binding(2) var<storage, read> ss_vals: array<T>;
-@group(0) @binding(3) var<storage, read> ss_base: array<T>;
-@group(0) @binding(4) var<storage, read_write> ss_out: array<T>;
+@group(0) @binding(1) var<storage, read> ss_sorted: array<i32>;
+@group(0) @binding(2) var<storage, read> ss_perm: array<i32>;
+@group(0) @binding(3) var<storage, read> ss_vals: array<T>;
+@group(0) @binding(4) var<storage, read> ss_base: array<T>;
+@group(0) @binding(5) var<storage, read_write> ss_out: array<T>;
+
+fn bound_ss(m: u32, p: i32, upper: bool) -> u32 {
+    var lo = 0u;
+    var hi = m;
+    while (lo < hi) {
+        let mid = (lo + hi) / 2u;
+        let v = ss_sorted[mid];
+        if (v < p || (upper && v == p)) {
+            lo = mid + 1u;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
 
 @compute @workgroup_size(WG)
 fn scatter_set(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -197,11 +232,11 @@ fn scatter_set(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     let m = params[2];
     let p = i32(i / inner);
     let in_i = i % inner;
+    let start = bound_ss(m, p, false);
+    let end = bound_ss(m, p, true);
     var acc = ss_base[i];
-    for (var u = 0u; u < m; u = u + 1u) {
-        if (ss_flat[u] == p) {
-            acc = ss_vals[u * inner + in_i];
-        }
+    if (end > start) {
+        acc = ss_vals[u32(ss_perm[end - 1u]) * inner + in_i];
     }
     ss_out[i] = acc;
 }

@@ -120,3 +120,81 @@ fn sort_out(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
     out_keys[i] = out_src_keys[src];
     out_idx[i] = out_src_idx[src];
 }
+
+// sort_local: params [blocks, P, k_lo, k_hi, j_first, total]. Runs the stages k = k_lo, 2 k_lo,
+// .. k_hi (j from j_first for the first k, else from k / 2, down to 1) of blocks of 512
+// elements in workgroup memory: every stage with j < 512 needs no other block. Slots past
+// `total` (when rows of P < 512 do not fill the last block) act as padding.
+const LOCAL_BLOCK: u32 = 512u;
+var<workgroup> sh_keys: array<T, 512>;
+var<workgroup> sh_idx: array<i32, 512>;
+
+@group(0) @binding(1) var<storage, read_write> loc_keys: array<T>;
+@group(0) @binding(2) var<storage, read_write> loc_idx: array<i32>;
+
+@compute @workgroup_size(256)
+fn sort_local(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_id) lid: vec3<u32>) {
+    let block = wid.y * nwg.x + wid.x;
+    if (block >= params[0]) {
+        return;
+    }
+    let p = params[1];
+    let k_hi = params[3];
+    let total = params[5];
+    let base = block * LOCAL_BLOCK;
+    let t = lid.x;
+    for (var h = 0u; h < 2u; h = h + 1u) {
+        let s = t + h * 256u;
+        if (base + s < total) {
+            sh_keys[s] = loc_keys[base + s];
+            sh_idx[s] = loc_idx[base + s];
+        } else {
+            sh_keys[s] = T(0);
+            sh_idx[s] = -1;
+        }
+    }
+    workgroupBarrier();
+    var k = params[2];
+    var j = params[4];
+    loop {
+        if (k > k_hi) {
+            break;
+        }
+        loop {
+            if (j == 0u) {
+                break;
+            }
+            let lo = (t / j) * 2u * j + (t % j);
+            let hi = lo + j;
+            let up = (((base + lo) % p) & k) == 0u;
+            let ka = sh_keys[lo];
+            let kb = sh_keys[hi];
+            let ia = sh_idx[lo];
+            let ib = sh_idx[hi];
+            var swap: bool;
+            if (up) {
+                swap = before(kb, ib, ka, ia);
+            } else {
+                swap = before(ka, ia, kb, ib);
+            }
+            if (swap) {
+                sh_keys[lo] = kb;
+                sh_keys[hi] = ka;
+                sh_idx[lo] = ib;
+                sh_idx[hi] = ia;
+            }
+            workgroupBarrier();
+            j = j / 2u;
+        }
+        k = k * 2u;
+        j = k / 2u;
+    }
+    for (var h = 0u; h < 2u; h = h + 1u) {
+        let s = t + h * 256u;
+        if (base + s < total) {
+            loc_keys[base + s] = sh_keys[s];
+            loc_idx[base + s] = sh_idx[s];
+        }
+    }
+}

@@ -392,6 +392,10 @@ fn gpu_scatter(
             m,
         )?;
     }
+    // Stable sort of the row positions groups each output row's updates in update order.
+    let flat = Tensor::from_storage(Storage::Gpu(flat), &[m])?;
+    let (sorted, perm) = crate::ops::sort::sort_last_axis(op, &flat, false, m)?;
+    let (sorted, perm) = (gpu_of(&sorted), gpu_of(&perm));
     let params = [n as u32, inner as u32, m as u32];
     match base {
         None => launch_index(
@@ -399,7 +403,7 @@ fn gpu_scatter(
             entry,
             values.dtype,
             &params,
-            &[flat.binding(), values.binding(), out.binding()],
+            &[sorted.binding(), perm.binding(), values.binding(), out.binding()],
             n,
         )?,
         Some(b) => launch_index(
@@ -407,7 +411,7 @@ fn gpu_scatter(
             entry,
             values.dtype,
             &params,
-            &[flat.binding(), values.binding(), b.binding(), out.binding()],
+            &[sorted.binding(), perm.binding(), values.binding(), b.binding(), out.binding()],
             n,
         )?,
     }

@@ -2,8 +2,10 @@
 //!
 //! Sorts are stable (ties keep their order) and put NaNs last; `top_k` sorts descending with
 //! NaN as the largest value and ties in index order, as `jax.lax.top_k`. On the GPU each row is
-//! bitonic-sorted as (key, original index) pairs, padded to a power of two, one dispatch per
-//! (k, j) stage (`sort.wgsl`); the sort axis is moved last with `transpose` first.
+//! bitonic-sorted as (key, original index) pairs, padded to a power of two (`sort.wgsl`): the
+//! stages that stay within blocks of 512 run in workgroup memory (one dispatch for a whole row
+//! of up to 512), the wider ones one dispatch per (k, j) stage. The sort axis is moved last
+//! with `transpose` first.
 
 use std::cmp::Ordering;
 
@@ -48,7 +50,7 @@ fn sort_cmp(a: f64, b: f64, desc: bool) -> Ordering {
 
 /// Sorts every row of the last axis of `x`; returns the first `k` values and their int32
 /// indices per row (shape `[..., k]`).
-fn sort_last_axis(op: &'static str, x: &Tensor, desc: bool, k: usize) -> Result<(Tensor, Tensor)> {
+pub(crate) fn sort_last_axis(op: &'static str, x: &Tensor, desc: bool, k: usize) -> Result<(Tensor, Tensor)> {
     let dims = x.dims();
     let l = *dims.last().expect("rank >= 1");
     let rows = crate::shape::numel(&dims[..dims.len() - 1]);
@@ -95,10 +97,22 @@ fn sort_last_axis(op: &'static str, x: &Tensor, desc: bool, k: usize) -> Result<
                     &[g.binding(), keys.binding(), idx.binding()],
                     total,
                 )?;
-                let mut kk = 2;
+                // Stages with j < LOCAL run in workgroup memory, one dispatch per run of them;
+                // only the j >= LOCAL stages of rows longer than LOCAL take one dispatch each.
+                const LOCAL: usize = 512;
+                let blocks = total.div_ceil(LOCAL);
+                let local = |k_lo: usize, k_hi: usize, j_first: usize| {
+                    let params =
+                        [blocks as u32, p as u32, k_lo as u32, k_hi as u32, j_first as u32, total as u32];
+                    dev.launch(&kernel("sort_local"), &params, &[keys.binding(), idx.binding()], blocks * 256)
+                };
+                if p >= 2 {
+                    local(2, p.min(LOCAL), 1)?;
+                }
+                let mut kk = 2 * LOCAL;
                 while kk <= p {
                     let mut j = kk / 2;
-                    while j >= 1 {
+                    while j >= LOCAL {
                         dev.launch(
                             &kernel("sort_step"),
                             &[(total / 2) as u32, p as u32, kk as u32, j as u32],
@@ -107,6 +121,7 @@ fn sort_last_axis(op: &'static str, x: &Tensor, desc: bool, k: usize) -> Result<
                         )?;
                         j /= 2;
                     }
+                    local(kk, kk, LOCAL / 2)?;
                     kk *= 2;
                 }
                 dev.launch(
