@@ -111,7 +111,7 @@ fn take_along_axis_agrees() {
     check_backends("sort via take_along_axis", &[x], 0.0, 0.0, |t| {
         let i = ops::argsort(&t[0], -1)?;
         let s = ops::take_along_axis(&t[0], &i, Some(-1))?;
-        let direct = ops::sort::sort(&t[0], -1)?;
+        let direct = ops::sort(&t[0], -1)?;
         assert_eq!(s.to_vec_f64()?, direct.to_vec_f64()?);
         Ok(s)
     });
@@ -207,13 +207,13 @@ fn sort_and_argsort_agree() {
                     ops::argsort(&t[0], axis)
                 });
                 check_backends(&format!("sort {dims:?} {axis} nan={nans}"), &[x.clone()], 0.0, 0.0, |t| {
-                    ops::sort::sort(&t[0], axis)
+                    ops::sort(&t[0], axis)
                 });
             }
         }
         let xi = ops::cast(&tied(&mut rng, dims, false), DType::I32).unwrap();
         check_backends("argsort int32", &[xi.clone()], 0.0, 0.0, |t| ops::argsort(&t[0], -1));
-        check_backends("sort int32", &[xi], 0.0, 0.0, |t| ops::sort::sort(&t[0], -1));
+        check_backends("sort int32", &[xi], 0.0, 0.0, |t| ops::sort(&t[0], -1));
     }
     // Stable with NaNs last.
     let x = floats(&[2.0, f32::NAN, 1.0, 2.0, f32::NAN, 1.0], &[6]);
@@ -386,7 +386,7 @@ fn bad_inputs_are_errors_naming_the_op() {
     err_names("bincount", ops::bincount(&ints(&[1, -1], &[2]), None, 0, false));
     err_names("bincount", ops::bincount(&x, None, 0, false));
     err_names("bincount", ops::bincount(&ints(&[1], &[1]), None, 0, true));
-    err_names("sort", ops::sort::sort(&Tensor::scalar(1.0f32, &Device::Cpu).unwrap(), -1));
+    err_names("sort", ops::sort(&Tensor::scalar(1.0f32, &Device::Cpu).unwrap(), -1));
     err_names("argsort", ops::argsort(&x, 1));
     // On the GPU, out-of-range gather indices are clamped (documented), never a crash.
     if let Some(g) = gpu() {

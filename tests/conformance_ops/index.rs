@@ -71,7 +71,7 @@ pub fn call(c: &Call) -> Option<OpResult> {
         })(),
         "sort" => (|| {
             let (x, axis) = sort_input(c)?;
-            one(ops::sort::sort(&x, axis))
+            one(ops::sort(&x, axis))
         })(),
         "top_k" => (|| {
             let r = ops::top_k(&c.tensor(0, "x")?, c.i64(1, "k")?, c.bool_or(2, "sorted", true)?);
