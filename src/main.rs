@@ -14,7 +14,12 @@ fn info() -> i32 {
     }
     for a in &adapters {
         println!("adapter {}: {}", a.index, a.name);
-        println!("  backend: {}   type: {}{}", a.backend, a.device_type, if a.is_software { " (software)" } else { "" });
+        println!(
+            "  backend: {}   type: {}{}",
+            a.backend,
+            a.device_type,
+            if a.is_software { " (software)" } else { "" }
+        );
         println!("  driver: {} {}", a.driver, a.driver_info);
         println!(
             "  features: shader-f16={} subgroups={} timestamps={}",

@@ -51,6 +51,24 @@ impl GpuStorage {
         }
     }
 
+    /// Overwrites the elements in place with `data` (same dtype and length): how new inputs
+    /// reach a captured plan.
+    pub fn write(&self, data: &CpuStorage) -> Result<()> {
+        if data.dtype() != self.dtype || data.len() != self.len {
+            return Err(Error::arg(
+                "write",
+                format!(
+                    "{} {} values cannot overwrite {} {} values",
+                    data.len(),
+                    data.dtype(),
+                    self.len,
+                    self.dtype
+                ),
+            ));
+        }
+        self.device.write(self.buffer.buffer(), &data.to_gpu_bytes())
+    }
+
     /// Reads the data back to the host.
     pub fn read(&self) -> Result<CpuStorage> {
         let bytes = self.device.read(self.buffer.buffer(), self.bytes())?;

@@ -172,11 +172,67 @@ pub struct Binding<'a> {
     pub size: u64,
 }
 
+/// One recorded GPU command: what the pending encoder receives, or what a plan stores.
+enum Command {
+    Dispatch { pipeline: Arc<CachedPipeline>, bind_group: wgpu::BindGroup, groups: [u32; 3] },
+    Copy { src: wgpu::Buffer, src_offset: u64, dst: wgpu::Buffer, dst_offset: u64, bytes: u64 },
+    Clear { buffer: wgpu::Buffer, bytes: u64 },
+}
+
+impl Command {
+    fn buffers(&self) -> Vec<&wgpu::Buffer> {
+        match self {
+            Command::Dispatch { .. } => Vec::new(),
+            Command::Copy { src, dst, .. } => vec![src, dst],
+            Command::Clear { buffer, .. } => vec![buffer],
+        }
+    }
+}
+
+/// Encodes commands, consecutive dispatches sharing one compute pass.
+fn encode(enc: &mut wgpu::CommandEncoder, commands: &[Command]) {
+    let mut i = 0;
+    while i < commands.len() {
+        match &commands[i] {
+            Command::Dispatch { .. } => {
+                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("wgkeras"),
+                    timestamp_writes: None,
+                });
+                while let Some(Command::Dispatch { pipeline, bind_group, groups }) = commands.get(i) {
+                    pass.set_pipeline(&pipeline.pipeline);
+                    pass.set_bind_group(0, bind_group, &[]);
+                    pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                    i += 1;
+                }
+            }
+            Command::Copy { src, src_offset, dst, dst_offset, bytes } => {
+                enc.copy_buffer_to_buffer(src, *src_offset, dst, *dst_offset, *bytes);
+                i += 1;
+            }
+            Command::Clear { buffer, bytes } => {
+                enc.clear_buffer(buffer, 0, Some(*bytes));
+                i += 1;
+            }
+        }
+    }
+}
+
+/// A plan being captured: commands are stored instead of run.
+struct Capture {
+    id: u64,
+    commands: Vec<Command>,
+    params: Vec<u8>,
+    params_buffer: wgpu::Buffer,
+    pinned: Vec<wgpu::Buffer>,
+}
+
 struct Pending {
     encoder: Option<wgpu::CommandEncoder>,
     dispatches: u32,
     params: Vec<u8>,
     in_flight: VecDeque<wgpu::SubmissionIndex>,
+    capture: Option<Capture>,
 }
 
 pub struct GpuContext {
@@ -292,6 +348,7 @@ impl GpuDevice {
                 dispatches: 0,
                 params: Vec::new(),
                 in_flight: VecDeque::new(),
+                capture: None,
             }),
             param_arena,
             pipelines_created: AtomicU64::new(0),
@@ -376,12 +433,18 @@ impl GpuDevice {
                 ),
             });
         }
-        Ok(self.0.pool.take(bytes.max(4), Self::storage_usage()))
+        Ok(self.0.pool.take(bytes.max(4), Self::storage_usage(), true))
     }
 
     /// A pooled storage buffer holding `data`.
     pub fn upload(&self, op: &'static str, data: &[u8]) -> Result<PooledBuffer> {
-        let buf = self.alloc(op, data.len() as u64)?;
+        if data.len() as u64 > self.0.limits.max_buffer_size {
+            return Err(Error::Limit {
+                op,
+                msg: format!("{} bytes exceed the adapter's max_buffer_size", data.len()),
+            });
+        }
+        let buf = self.0.pool.take((data.len() as u64).max(4), Self::storage_usage(), false);
         self.flush_if_pending()?;
         let mut padded;
         let bytes = if data.len() % 4 == 0 {
@@ -397,13 +460,34 @@ impl GpuDevice {
         Ok(buf)
     }
 
+    /// Overwrites the start of `buffer` with `data` (after the work recorded so far). Plans read
+    /// their inputs this way: write the next batch, then run.
+    pub fn write(&self, buffer: &wgpu::Buffer, data: &[u8]) -> Result<()> {
+        if data.len() as u64 > buffer.size() {
+            return Err(Error::arg(
+                "write",
+                format!("{} bytes do not fit a buffer of {}", data.len(), buffer.size()),
+            ));
+        }
+        self.flush_if_pending()?;
+        if data.len() % 4 == 0 {
+            self.0.queue.write_buffer(buffer, 0, data);
+        } else {
+            let mut padded = data.to_vec();
+            padded.resize(data.len().next_multiple_of(4), 0);
+            self.0.queue.write_buffer(buffer, 0, &padded);
+        }
+        Ok(())
+    }
+
     /// Records zero-filling of the first `bytes` of `buffer`.
     pub fn clear(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<()> {
-        let size = bytes.next_multiple_of(4);
-        if size == 0 {
+        let bytes = bytes.next_multiple_of(4);
+        if bytes == 0 {
             return Ok(());
         }
-        self.record(|enc| enc.clear_buffer(buffer, 0, Some(size)))
+        let mut p = self.0.pending.lock().unwrap();
+        self.record(&mut p, Command::Clear { buffer: buffer.clone(), bytes })
     }
 
     /// Records a buffer-to-buffer copy (offsets and size in bytes, multiples of 4).
@@ -418,20 +502,36 @@ impl GpuDevice {
         if bytes == 0 {
             return Ok(());
         }
-        self.record(|enc| enc.copy_buffer_to_buffer(src, src_offset, dst, dst_offset, bytes))
+        let mut p = self.0.pending.lock().unwrap();
+        let command = Command::Copy { src: src.clone(), src_offset, dst: dst.clone(), dst_offset, bytes };
+        self.record(&mut p, command)
     }
 
-    fn record(&self, f: impl FnOnce(&mut wgpu::CommandEncoder)) -> Result<()> {
-        let mut p = self.0.pending.lock().unwrap();
+    /// Encodes `command` into the pending encoder, or stores it in the plan being captured.
+    fn record(&self, p: &mut Pending, command: Command) -> Result<()> {
+        if let Some(cap) = p.capture.as_mut() {
+            for b in command.buffers() {
+                self.pin(cap, b);
+            }
+            cap.commands.push(command);
+            return Ok(());
+        }
         let enc = p.encoder.get_or_insert_with(|| {
             self.0.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgkeras") })
         });
-        f(enc);
+        encode(enc, std::slice::from_ref(&command));
         p.dispatches += 1;
         if p.dispatches >= MAX_PENDING_DISPATCHES {
-            self.submit_locked(&mut p)?;
+            self.submit_locked(p)?;
         }
         Ok(())
+    }
+
+    fn pin(&self, cap: &mut Capture, buffer: &wgpu::Buffer) {
+        if !cap.pinned.contains(buffer) {
+            self.0.pool.pin(buffer, cap.id);
+            cap.pinned.push(buffer.clone());
+        }
     }
 
     fn pipeline(&self, kernel: &Kernel) -> Result<Arc<CachedPipeline>> {
@@ -540,20 +640,35 @@ impl GpuDevice {
         let mut p = self.0.pending.lock().unwrap();
         let param_bytes: &[u8] = bytemuck::cast_slice(params);
         let param_size = (param_bytes.len() as u64).max(4);
-        let mut offset = (p.params.len() as u64).next_multiple_of(self.0.param_align);
+        let capturing = p.capture.is_some();
+        let arena = if capturing { &mut p.capture.as_mut().unwrap().params } else { &mut p.params };
+        let mut offset = (arena.len() as u64).next_multiple_of(self.0.param_align);
         if offset + param_size > PARAM_ARENA_BYTES {
+            if capturing {
+                return Err(Error::Limit {
+                    op: kernel.shader,
+                    msg: format!(
+                        "a captured plan holds at most {PARAM_ARENA_BYTES} bytes of launch parameters"
+                    ),
+                });
+            }
             self.submit_locked(&mut p)?;
             offset = 0;
         }
-        p.params.resize(offset as usize, 0);
-        p.params.extend_from_slice(param_bytes);
+        let arena = if capturing { &mut p.capture.as_mut().unwrap().params } else { &mut p.params };
+        arena.resize(offset as usize, 0);
+        arena.extend_from_slice(param_bytes);
         if params.is_empty() {
-            p.params.extend_from_slice(&[0; 4]);
+            arena.extend_from_slice(&[0; 4]);
         }
+        let params_buffer = match &p.capture {
+            Some(cap) => &cap.params_buffer,
+            None => &self.0.param_arena,
+        };
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &self.0.param_arena,
+                buffer: params_buffer,
                 offset,
                 size: std::num::NonZeroU64::new(param_size),
             }),
@@ -573,23 +688,59 @@ impl GpuDevice {
             layout: &pipeline.layout,
             entries: &entries,
         });
-        let enc = p.encoder.get_or_insert_with(|| {
-            self.0.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgkeras") })
+        if let Some(cap) = p.capture.as_mut() {
+            for b in bindings {
+                self.pin(cap, b.buffer);
+            }
+        }
+        self.record(&mut p, Command::Dispatch { pipeline, bind_group, groups })
+    }
+
+    /// Starts capturing a plan: until [`GpuDevice::end_capture`], launches, copies and clears
+    /// on this device are stored, not run, and reading data back is an error.
+    pub fn begin_capture(&self) -> Result<()> {
+        let mut p = self.0.pending.lock().unwrap();
+        if p.capture.is_some() {
+            return Err(Error::arg("begin_capture", "a plan is already being captured on this device"));
+        }
+        static NEXT_PLAN: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_PLAN.fetch_add(1, Ordering::Relaxed);
+        let params_buffer = self.0.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("wgkeras plan params"),
+            size: PARAM_ARENA_BYTES,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
         });
-        {
-            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(kernel.shader),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&pipeline.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
-        }
-        p.dispatches += 1;
-        if p.dispatches >= MAX_PENDING_DISPATCHES {
-            self.submit_locked(&mut p)?;
-        }
+        p.capture =
+            Some(Capture { id, commands: Vec::new(), params: Vec::new(), params_buffer, pinned: Vec::new() });
+        self.0.pool.set_capturing(Some(id));
         Ok(())
+    }
+
+    /// Ends the capture and returns the plan. Nothing it recorded has run yet.
+    pub fn end_capture(&self) -> Result<GpuPlan> {
+        let mut p = self.0.pending.lock().unwrap();
+        let cap = p.capture.take().ok_or_else(|| Error::arg("end_capture", "no plan is being captured"))?;
+        self.0.pool.set_capturing(None);
+        if !cap.params.is_empty() {
+            self.0.queue.write_buffer(&cap.params_buffer, 0, &cap.params);
+        }
+        Ok(GpuPlan {
+            device: self.clone(),
+            id: cap.id,
+            commands: cap.commands,
+            buffers: cap.pinned.len(),
+            _params: cap.params_buffer,
+        })
+    }
+
+    /// Stops a capture without keeping what it recorded (after an error in the captured code).
+    pub fn abort_capture(&self) {
+        let mut p = self.0.pending.lock().unwrap();
+        if let Some(cap) = p.capture.take() {
+            self.0.pool.set_capturing(None);
+            self.0.pool.unpin_plan(cap.id);
+        }
     }
 
     fn take_error(&self) -> Result<()> {
@@ -649,8 +800,12 @@ impl GpuDevice {
             return Ok(Vec::new());
         }
         let size = bytes.next_multiple_of(4);
-        let staging = self.0.pool.take(size, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         let mut p = self.0.pending.lock().unwrap();
+        if p.capture.is_some() {
+            return Err(Error::arg("read", "cannot read data back while a plan is being captured"));
+        }
+        let staging =
+            self.0.pool.take(size, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, false);
         let enc = p.encoder.get_or_insert_with(|| {
             self.0.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgkeras") })
         });
@@ -677,5 +832,65 @@ impl GpuDevice {
         staging.buffer().unmap();
         self.take_error()?;
         Ok(out)
+    }
+}
+
+/// A captured sequence of GPU commands on fixed buffers. [`GpuPlan::run`] encodes all of them
+/// into one command buffer and submits it once: no allocation, no shader compile, no readback.
+/// The buffers it uses stay reserved for it until it is dropped.
+pub struct GpuPlan {
+    device: GpuDevice,
+    id: u64,
+    commands: Vec<Command>,
+    buffers: usize,
+    _params: wgpu::Buffer,
+}
+
+impl GpuPlan {
+    /// Runs the plan: one queue submit (work recorded before it is submitted with it, first).
+    pub fn run(&self) -> Result<()> {
+        let dev = &self.device;
+        let mut p = dev.0.pending.lock().unwrap();
+        if p.capture.is_some() {
+            return Err(Error::arg("GpuPlan::run", "cannot run a plan while another is being captured"));
+        }
+        let enc = p.encoder.get_or_insert_with(|| {
+            dev.0
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("wgkeras plan") })
+        });
+        encode(enc, &self.commands);
+        dev.submit_locked(&mut p)
+    }
+
+    /// How many commands (dispatches, copies, clears) the plan holds.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// How many distinct buffers the plan binds (inputs, outputs and intermediates; an
+    /// intermediate buffer is reused once the value in it is dead).
+    pub fn buffers(&self) -> usize {
+        self.buffers
+    }
+
+    pub fn dispatches(&self) -> usize {
+        self.commands.iter().filter(|c| matches!(c, Command::Dispatch { .. })).count()
+    }
+}
+
+impl std::fmt::Debug for GpuPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GpuPlan({} commands, {} buffers)", self.commands.len(), self.buffers)
+    }
+}
+
+impl Drop for GpuPlan {
+    fn drop(&mut self) {
+        self.device.0.pool.unpin_plan(self.id);
     }
 }
