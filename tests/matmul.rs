@@ -317,6 +317,13 @@ fn einsum_contractions_agree_with_matmul() {
         ("...i,...i->...", &[&[2, 1, 4], &[3, 4]], &[2, 3]),
         ("ij,kl->", &[&[2, 3], &[4, 5]], &[]),
         ("iij,jk->ik", &[&[3, 3, 4], &[4, 2]], &[3, 2]),
+        // Transposed operands read in place (aligned vec4 and scalar paths), and GEMV shapes.
+        ("ki,kj->ij", &[&[20, 68], &[20, 132]], &[68, 132]),
+        ("ik,jk->ij", &[&[68, 20], &[132, 20]], &[68, 132]),
+        ("ki,jk->ij", &[&[21, 67], &[130, 21]], &[67, 130]),
+        ("bk,bnk->bn", &[&[3, 33], &[3, 70, 33]], &[3, 70]),
+        ("bkm,bk->bm", &[&[3, 33, 70], &[3, 33]], &[3, 70]),
+        ("bmk,bk->bm", &[&[3, 70, 33], &[3, 33]], &[3, 70]),
     ];
     for (s, shapes, want) in cases {
         let ins: Vec<Tensor> = shapes.iter().map(|d| t(&mut rng, d)).collect();
