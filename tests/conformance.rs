@@ -108,7 +108,7 @@ fn run_case(case: &Value, device: &Device) -> CaseResult {
     let empty = serde_json::Map::new();
     let (name, args, kwargs, expected): (String, Vec<Value>, &serde_json::Map<String, Value>, &Value) =
         match kind {
-            "op" => (
+            "op" | "util" => (
                 case["name"].as_str().unwrap_or("").to_string(),
                 case["args"].as_array().cloned().unwrap_or_default(),
                 case["kwargs"].as_object().unwrap_or(&empty),
@@ -117,7 +117,9 @@ fn run_case(case: &Value, device: &Device) -> CaseResult {
             other => return CaseResult::Unsupported(format!("case kind {other:?}")),
         };
     let call = Call { name: &name, args: &args, kwargs, device };
-    let results = match conformance_ops::dispatch(&call) {
+    let dispatched =
+        if kind == "util" { conformance_ops::util::call(&call) } else { conformance_ops::dispatch(&call) };
+    let results = match dispatched {
         None => return CaseResult::Unsupported(format!("op {name:?}")),
         Some(Err(e)) => return CaseResult::Fail(format!("error: {e}")),
         Some(Ok(r)) => r,

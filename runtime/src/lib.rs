@@ -8,6 +8,7 @@ pub mod error;
 pub mod ops;
 pub mod shape;
 pub mod tensor;
+pub mod tf;
 
 pub use device::{Device, GpuDevice, GpuOptions};
 pub use dtype::DType;

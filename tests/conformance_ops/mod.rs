@@ -9,6 +9,8 @@ pub mod matmul;
 pub mod nn;
 pub mod random;
 pub mod reduce;
+pub mod tf;
+pub mod util;
 
 use serde_json::{Map, Value};
 use wgkeras::runtime::{CpuStorage, DType, Device, Tensor};
@@ -258,4 +260,5 @@ pub fn dispatch(c: &Call) -> Option<OpResult> {
         .or_else(|| layout::call(c))
         .or_else(|| index::call(c))
         .or_else(|| random::call(c))
+        .or_else(|| tf::call(c))
 }

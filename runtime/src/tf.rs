@@ -1,0 +1,1 @@
+//! TensorFlow-named ops of the seed pages (`tf.strided_slice`, ...), being written.
