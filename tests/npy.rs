@@ -321,7 +321,7 @@ fn bad_files_name_the_file() {
     // Corrupt header texts.
     let header_file = |name: &str, dict: &str| {
         let mut h = dict.to_string();
-        while (10 + h.len() + 1) % 64 != 0 {
+        while !(10 + h.len() + 1).is_multiple_of(64) {
             h.push(' ');
         }
         h.push('\n');

@@ -41,8 +41,8 @@ pub enum Error {
         origin: String,
         path: PathBuf,
         algorithm: &'static str,
-        expected: String,
-        actual: String,
+        expected: Box<str>,
+        actual: Box<str>,
     },
 
     /// An archive could not be read or is of no supported format.

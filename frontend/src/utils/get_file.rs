@@ -435,8 +435,8 @@ impl GetFile {
                         origin: origin.to_string(),
                         path: target.to_path_buf(),
                         algorithm: algorithm.name(),
-                        expected: expected.to_string(),
-                        actual,
+                        expected: expected.into(),
+                        actual: actual.into(),
                     });
                 }
             }
