@@ -4,6 +4,8 @@
 //! today; graph building, autodiff and the compiled train step come next (see the issues).
 //! `utils` holds the Keras utilities that need no model.
 
+pub mod error;
 pub mod utils;
 
+pub use error::{Error, Result};
 pub use wgkeras_runtime as runtime;
