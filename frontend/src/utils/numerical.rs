@@ -43,7 +43,8 @@ pub fn to_categorical(x: &Tensor, num_classes: Option<usize>) -> Result<Tensor> 
     let classes = match num_classes {
         Some(c) if c > 0 => c,
         _ => match max {
-            Some(m) => m as usize + 1,
+            Some(m) if m < i32::MAX as f64 => m as usize + 1,
+            Some(m) => return Err(Error::arg(OP, format!("max(x) + 1 = {m} + 1 classes is too many"))),
             None => {
                 return Err(Error::arg(
                     OP,
