@@ -57,12 +57,7 @@ impl Device {
                     reason: format!("auto: hardware adapter {} ({:?})", g.name(), g.adapter_info().backend),
                     device: Device::Gpu(g),
                 },
-                Err(e) => Choice {
-                    device: Device::Cpu,
-                    reason: format!(
-                        "auto: CPU backend, since {e} (set WGKERAS_DEVICE=gpu to use a software adapter)"
-                    ),
-                },
+                Err(e) => Choice { device: Device::Cpu, reason: format!("auto: CPU backend, since {e}") },
             }),
             "gpu" => {
                 let g = shared_gpu(true)?;
