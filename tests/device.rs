@@ -174,7 +174,9 @@ fn new_shapes_compile_no_new_pipelines() {
         let r = ops::uniform(dims, 0.0, 1.0, DType::F32, 1, &dev).unwrap();
         ops::multiply(&w, &r).unwrap().to_vec::<f32>().unwrap();
     };
+    // Two layout classes, two specializations: broadcasting operands and flat ones.
     run(&[3, 5], &mut rng);
+    run(&[64], &mut rng);
     let compiled = g.pipelines_created();
     assert!(compiled > 0);
     for dims in [&[7, 1][..], &[2, 3, 9], &[1000], &[17, 33], &[1, 1, 1, 4097]] {

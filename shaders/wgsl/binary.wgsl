@@ -5,6 +5,7 @@
 
 override OP: u32 = 0u;
 override WG: u32 = 256u;
+override FLAT: bool = false;
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<T>;
@@ -19,8 +20,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         return;
     }
     let rank = params[1];
-    let u = a[broadcast_index(i, rank, 2u, 2u + rank)];
-    let v = b[broadcast_index(i, rank, 2u, 2u + 2u * rank)];
+    let u = a[operand_index(i, rank, 1u, FLAT)];
+    let v = b[operand_index(i, rank, 2u, FLAT)];
     var r: T;
     switch OP {
         case 0u: { r = u + v; }

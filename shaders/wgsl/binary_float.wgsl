@@ -4,6 +4,7 @@
 
 override OP: u32 = 0u;
 override WG: u32 = 256u;
+override FLAT: bool = false;
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> a: array<T>;
@@ -42,8 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         return;
     }
     let rank = params[1];
-    let u = f32(a[broadcast_index(i, rank, 2u, 2u + rank)]);
-    let v = f32(b[broadcast_index(i, rank, 2u, 2u + 2u * rank)]);
+    let u = f32(a[operand_index(i, rank, 1u, FLAT)]);
+    let v = f32(b[operand_index(i, rank, 2u, FLAT)]);
     var r: f32;
     switch OP {
         case 0u: { r = u / v; }

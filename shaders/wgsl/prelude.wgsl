@@ -17,3 +17,13 @@ fn broadcast_index(i: u32, rank: u32, dims_at: u32, strides_at: u32) -> u32 {
     }
     return idx;
 }
+
+// Element index of operand `k` (1-based: its strides follow the dims and the strides of the
+// operands before it) for output element `i`. `flat` (every operand contiguous or a broadcast
+// scalar after dims were merged) skips the div/mod walk: the index is `i * stride`.
+fn operand_index(i: u32, rank: u32, k: u32, flat: bool) -> u32 {
+    if (flat) {
+        return i * params[2u + k * rank];
+    }
+    return broadcast_index(i, rank, 2u, 2u + k * rank);
+}

@@ -2,6 +2,7 @@
 // params: [n, rank, dims(rank), cond_strides(rank), x_strides(rank), y_strides(rank)]
 
 override WG: u32 = 256u;
+override FLAT: bool = false;
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read> cond: array<u32>;
@@ -17,8 +18,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         return;
     }
     let rank = params[1];
-    let c = cond[broadcast_index(i, rank, 2u, 2u + rank)];
-    let u = x[broadcast_index(i, rank, 2u, 2u + 2u * rank)];
-    let v = y[broadcast_index(i, rank, 2u, 2u + 3u * rank)];
+    let c = cond[operand_index(i, rank, 1u, FLAT)];
+    let u = x[operand_index(i, rank, 2u, FLAT)];
+    let v = y[operand_index(i, rank, 3u, FLAT)];
     out[i] = select(v, u, c != 0u);
 }

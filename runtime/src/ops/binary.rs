@@ -236,6 +236,10 @@ impl Broadcast {
     /// Launches a GPU kernel over the broadcast (bindings: operands in order, then `out`),
     /// splitting the flat case into several dispatches where a binding would be too large.
     pub(crate) fn launch(&self, kernel: &Kernel, inputs: &[&GpuStorage], out: &GpuStorage) -> Result<()> {
+        // The flat case gets a kernel specialization that indexes without div/mod.
+        let mut constants = kernel.constants.to_vec();
+        constants.push(("FLAT", if self.is_flat() { 1.0 } else { 0.0 }));
+        let kernel = &Kernel { constants: &constants, ..kernel.clone() };
         let dev = &out.device;
         let n = self.n();
         let widest = inputs.iter().map(|g| g.dtype.gpu_size()).chain([out.dtype.gpu_size()]).max().unwrap();
