@@ -88,14 +88,14 @@ fn unsplittable_ops_over_the_binding_limit_are_clear_errors() {
         ("add broadcast row", vec![a.clone(), row.clone()], |t| ops::add(&t[0], &t[1])),
         ("multiply broadcast col", vec![a.clone(), col.clone()], |t| ops::multiply(&t[0], &t[1])),
         ("less broadcast", vec![a.clone(), row.clone()], |t| ops::less(&t[0], &t[1])),
-        ("where broadcast", vec![a.clone(), row.clone()], |t| {
+        ("greater then where, broadcast", vec![a.clone(), row.clone()], |t| {
             ops::where_(&ops::greater(&t[0], &t[1])?, &t[0], &t[1])
         }),
-        ("full 2.0", vec![a.clone()], |t| ops::full(t[0].dims(), 2.0, DType::F32, &t[0].device())),
+        ("full of 2.0", vec![a.clone()], |t| ops::full(t[0].dims(), 2.0, DType::F32, &t[0].device())),
         ("zeros", vec![a.clone()], |t| ops::zeros(t[0].dims(), DType::F32, &t[0].device())),
         ("arange", vec![a.clone()], |t| ops::arange(0.0, 20_000.0, 1.0, DType::I32, &t[0].device())),
         ("eye", vec![a.clone()], |t| ops::eye(100, Some(200), 0, DType::F32, &t[0].device())),
-        ("transpose", vec![a.clone()], |t| ops::transpose(&t[0], None)),
+        ("strided_copy of transpose", vec![a.clone()], |t| ops::transpose(&t[0], None)),
         ("reshape", vec![a.clone()], |t| ops::reshape(&t[0], &[200, -1])),
     ];
     for (what, inputs, f) in probes {
@@ -110,6 +110,8 @@ fn unsplittable_ops_over_the_binding_limit_are_clear_errors() {
                     msg.contains("4096") && msg.contains("limit"),
                     "{what}: error does not name the limit: {msg}"
                 );
+                let op = what.split(' ').next().unwrap();
+                assert!(msg.starts_with(op), "{what}: error does not start with the op name: {msg}");
                 eprintln!("{what}: refused: {msg}");
             }
         }

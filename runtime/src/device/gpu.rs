@@ -125,6 +125,8 @@ pub fn list_adapters() -> Vec<AdapterReport> {
 /// aliases and its override constants. Together they key the pipeline cache.
 #[derive(Debug, Clone)]
 pub struct Kernel<'a> {
+    /// The user-facing op this launch serves, named in errors (defaults to the shader name).
+    pub op: &'static str,
     pub shader: &'static str,
     pub entry: &'static str,
     pub types: &'a [(&'static str, DType)],
@@ -133,7 +135,13 @@ pub struct Kernel<'a> {
 
 impl<'a> Kernel<'a> {
     pub fn new(shader: &'static str, types: &'a [(&'static str, DType)]) -> Self {
-        Kernel { shader, entry: "main", types, constants: &[] }
+        Kernel { op: shader, shader, entry: "main", types, constants: &[] }
+    }
+
+    /// Names the op in errors about this launch (limits, dtypes).
+    pub fn op(mut self, op: &'static str) -> Self {
+        self.op = op;
+        self
     }
 
     pub fn entry(mut self, entry: &'static str) -> Self {
@@ -548,7 +556,7 @@ impl GpuDevice {
             .ok_or_else(|| Error::Gpu(format!("no shader named {}", kernel.shader)))?;
         let mut types = Vec::new();
         for (alias, dtype) in kernel.types {
-            self.check_dtype(kernel.shader, *dtype)?;
+            self.check_dtype(kernel.op, *dtype)?;
             types.push((*alias, dtype.wgsl().expect("checked above")));
         }
         let source = wgkeras_shaders::specialize(shader, &types);
@@ -601,7 +609,7 @@ impl GpuDevice {
         let y = groups.div_ceil(x);
         if y > max {
             return Err(Error::Limit {
-                op: kernel.shader,
+                op: kernel.op,
                 msg: format!("{threads} threads need {groups} workgroups, over {max} x {max}"),
             });
         }
@@ -621,14 +629,14 @@ impl GpuDevice {
         }
         if groups.iter().any(|&g| g > self.0.max_groups) {
             return Err(Error::Limit {
-                op: kernel.shader,
+                op: kernel.op,
                 msg: format!("grid {groups:?} exceeds {} per dimension", self.0.max_groups),
             });
         }
         for b in bindings {
             if b.size > self.0.max_binding {
                 return Err(Error::Limit {
-                    op: kernel.shader,
+                    op: kernel.op,
                     msg: format!(
                         "a binding of {} bytes exceeds the adapter's limit of {} bytes",
                         b.size, self.0.max_binding
@@ -646,7 +654,7 @@ impl GpuDevice {
         if offset + param_size > PARAM_ARENA_BYTES {
             if capturing {
                 return Err(Error::Limit {
-                    op: kernel.shader,
+                    op: kernel.op,
                     msg: format!(
                         "a captured plan holds at most {PARAM_ARENA_BYTES} bytes of launch parameters"
                     ),

@@ -339,7 +339,7 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
                 BinaryOp::Power => ("binary", 5),
             };
             let constants = [("OP", code as f64)];
-            bc.launch(&Kernel::new(shader, &types).constants(&constants), &[x, y], &out)?;
+            bc.launch(&Kernel::new(shader, &types).constants(&constants).op(op.name()), &[x, y], &out)?;
             if dtype == DType::Bool && matches!(op, BinaryOp::Add | BinaryOp::Multiply) {
                 let t = Tensor::from_storage(
                     Storage::Gpu(GpuStorage { dtype: DType::U32, ..out }),
@@ -367,7 +367,7 @@ pub fn compare(op: CompareOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             let gpu_dtype = if dtype == DType::Bool { DType::U32 } else { dtype };
             let types = [("T", gpu_dtype)];
             let constants = [("OP", op as u32 as f64)];
-            bc.launch(&Kernel::new("compare", &types).constants(&constants), &[x, y], &out)?;
+            bc.launch(&Kernel::new("compare", &types).constants(&constants).op(op.name()), &[x, y], &out)?;
             Storage::Gpu(out)
         }
         _ => unreachable!("same_device checked"),
@@ -407,7 +407,7 @@ pub fn where_(condition: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
             let out = GpuStorage::alloc(&xg.device, "where", dtype, n)?;
             let gpu_dtype = if dtype == DType::Bool { DType::U32 } else { dtype };
             let types = [("T", gpu_dtype)];
-            bc.launch(&Kernel::new("where", &types), &[cg, xg, yg], &out)?;
+            bc.launch(&Kernel::new("where", &types).op("where"), &[cg, xg, yg], &out)?;
             Storage::Gpu(out)
         }
         _ => unreachable!("same_device checked"),

@@ -8,13 +8,20 @@ use crate::shape::numel;
 use crate::tensor::{GpuStorage, Storage, Tensor};
 
 /// Records a strided fill `out[offset + i * stride] = value` for `n` elements.
-pub(crate) fn gpu_fill(out: &GpuStorage, n: usize, offset: usize, stride: usize, value: f64) -> Result<()> {
+pub(crate) fn gpu_fill(
+    op: &'static str,
+    out: &GpuStorage,
+    n: usize,
+    offset: usize,
+    stride: usize,
+    value: f64,
+) -> Result<()> {
     let dtype = if out.dtype == DType::Bool { DType::U32 } else { out.dtype };
     let is_int = !dtype.is_float();
     let bits = if is_int { (value as i64 as i32) as u32 } else { (value as f32).to_bits() };
     let types = [("T", dtype)];
     let constants = [("IS_INT", if is_int { 1.0 } else { 0.0 })];
-    let kernel = Kernel::new("fill", &types).entry("fill").constants(&constants);
+    let kernel = Kernel::new("fill", &types).entry("fill").constants(&constants).op(op);
     let params = [n as u32, offset as u32, stride as u32, bits];
     out.device.launch(&kernel, &params, &[out.binding()], n)
 }
@@ -30,7 +37,7 @@ pub fn full(dims: &[usize], value: f64, dtype: DType, device: &Device) -> Result
             if value == 0.0 {
                 g.clear(out.buffer.buffer(), out.bytes())?;
             } else {
-                gpu_fill(&out, n, 0, 1, value)?;
+                gpu_fill("full", &out, n, 0, 1, value)?;
             }
             Storage::Gpu(out)
         }
@@ -93,7 +100,7 @@ pub fn arange(start: f64, stop: f64, step: f64, dtype: DType, device: &Device) -
             };
             let types = [("T", if dtype == DType::Bool { DType::U32 } else { dtype })];
             let constants = [("IS_INT", if is_int { 1.0 } else { 0.0 })];
-            let kernel = Kernel::new("fill", &types).entry("arange").constants(&constants);
+            let kernel = Kernel::new("fill", &types).entry("arange").constants(&constants).op("arange");
             g.launch(&kernel, &[n as u32, enc(start), enc(step)], &[out.binding()], n)?;
             Tensor::from_storage(Storage::Gpu(out), &[n])
         }
@@ -136,7 +143,7 @@ pub fn eye(n: usize, m: Option<usize>, k: i64, dtype: DType, device: &Device) ->
             Tensor::from_cpu(CpuStorage::from_f64(dtype, v), &[n, m], device)
         }
         Storage::Gpu(g) => {
-            gpu_fill(g, count, row0 * m + col0, m + 1, 1.0)?;
+            gpu_fill("eye", g, count, row0 * m + col0, m + 1, 1.0)?;
             Ok(t)
         }
     }

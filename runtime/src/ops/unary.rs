@@ -227,6 +227,7 @@ pub(crate) fn gpu_map(
     op: &'static str,
 ) -> Result<GpuStorage> {
     let out = GpuStorage::alloc(&x.device, op, out_dtype, x.len)?;
+    let kernel = &kernel.clone().op(op);
     let elem = x.dtype.gpu_size().max(out_dtype.gpu_size());
     for (start, len) in chunks(x.len, elem, x.device.max_binding_bytes()) {
         let mut params = vec![len as u32];
