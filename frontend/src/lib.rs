@@ -4,6 +4,7 @@
 //! today; graph building, autodiff and the compiled train step come next (see the issues).
 //! `utils` holds the Keras utilities that need no model.
 
+pub mod config;
 pub mod error;
 pub mod utils;
 
