@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod dataset;
 pub mod get_file;
+pub mod naming;
 pub mod npy;
 pub mod numerical;
 pub mod progbar;

@@ -24,10 +24,12 @@ pub struct Choice {
     pub reason: String,
 }
 
+/// The shared devices: hardware adapters only (`auto`), and any adapter (`Device::gpu`).
+static SHARED_HARDWARE: OnceLock<std::result::Result<GpuDevice, Error>> = OnceLock::new();
+static SHARED_ANY: OnceLock<std::result::Result<GpuDevice, Error>> = OnceLock::new();
+
 fn shared_gpu(allow_software: bool) -> Result<GpuDevice> {
-    static HARDWARE: OnceLock<std::result::Result<GpuDevice, Error>> = OnceLock::new();
-    static ANY: OnceLock<std::result::Result<GpuDevice, Error>> = OnceLock::new();
-    let slot = if allow_software { &ANY } else { &HARDWARE };
+    let slot = if allow_software { &SHARED_ANY } else { &SHARED_HARDWARE };
     slot.get_or_init(|| GpuDevice::open(&GpuOptions { allow_software, ..Default::default() })).clone()
 }
 
@@ -40,6 +42,21 @@ impl Device {
     /// The best GPU adapter, software adapters included. One device per process is shared.
     pub fn gpu() -> Result<Device> {
         shared_gpu(true).map(Device::Gpu)
+    }
+
+    /// The shared GPU devices opened so far (by [`Device::gpu`], [`Device::auto`] or
+    /// [`Device::choose`]), without opening one: empty when no shared GPU was asked for yet.
+    /// `keras.config.clear_session` uses it to release pooled memory.
+    pub fn opened_shared_gpus() -> Vec<GpuDevice> {
+        let mut out: Vec<GpuDevice> = Vec::new();
+        for slot in [&SHARED_ANY, &SHARED_HARDWARE] {
+            if let Some(Ok(g)) = slot.get() {
+                if !out.contains(g) {
+                    out.push(g.clone());
+                }
+            }
+        }
+        out
     }
 
     /// A GPU device opened with explicit options (a fresh device, not the shared one).
