@@ -54,17 +54,41 @@ pub struct AdapterReport {
     pub max_storage_buffers_per_shader_stage: u32,
 }
 
+/// The wgpu instance of the native APIs (Vulkan, Metal, DX12), or of what `WGPU_BACKEND` names.
 fn instance() -> &'static wgpu::Instance {
     static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
-    INSTANCE
-        .get_or_init(|| wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env()))
+    INSTANCE.get_or_init(|| {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        if std::env::var_os("WGPU_BACKEND").is_none() {
+            desc.backends = wgpu::Backends::PRIMARY;
+        }
+        wgpu::Instance::new(desc)
+    })
 }
 
-fn adapters() -> Vec<wgpu::Adapter> {
+/// The OpenGL instance, made only when no native adapter exists or when listing adapters:
+/// its EGL contexts are not safe to create from several threads at once.
+fn gl_instance() -> &'static wgpu::Instance {
+    static INSTANCE: OnceLock<wgpu::Instance> = OnceLock::new();
+    INSTANCE.get_or_init(|| {
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        desc.backends = wgpu::Backends::GL;
+        wgpu::Instance::new(desc)
+    })
+}
+
+/// Adapters best first: native APIs, and GL ones only when `with_gl` or no native one exists.
+/// Enumeration and device creation are serialized (drivers differ in what they allow at once).
+fn adapters(with_gl: bool) -> Vec<wgpu::Adapter> {
     let mut list = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+    if (with_gl || list.is_empty()) && std::env::var_os("WGPU_BACKEND").is_none() {
+        list.extend(pollster::block_on(gl_instance().enumerate_adapters(wgpu::Backends::GL)));
+    }
     list.sort_by_key(adapter_rank);
     list
 }
+
+static OPEN_LOCK: Mutex<()> = Mutex::new(());
 
 /// Lower is better: real GPUs before virtual ones before software; native APIs before GL.
 fn adapter_rank(a: &wgpu::Adapter) -> (u8, u8) {
@@ -92,7 +116,8 @@ fn is_software(info: &wgpu::AdapterInfo) -> bool {
 
 /// Every adapter wgpu can see, best first.
 pub fn list_adapters() -> Vec<AdapterReport> {
-    adapters()
+    let _serial = OPEN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    adapters(true)
         .iter()
         .enumerate()
         .map(|(index, a)| {
@@ -282,7 +307,8 @@ impl GpuDevice {
     /// Opens the best adapter allowed by `options`, requesting its real limits and the
     /// features wgkeras can use (f16, subgroups, timestamps).
     pub fn open(options: &GpuOptions) -> Result<GpuDevice> {
-        let all = adapters();
+        let _serial = OPEN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let all = adapters(false);
         if all.is_empty() {
             return Err(Error::NoAdapter("wgpu found no adapter on this machine".into()));
         }
