@@ -121,9 +121,6 @@ unsafe impl<T> Sync for SendPtr<T> {}
 fn cpu_gemm_float<T: GemmFloat>(g: &Gemm, a: &[T], b: &[T]) -> Vec<T> {
     let (m, n, k) = (g.m, g.n, g.k);
     let mut out = vec![T::default(); g.count() * m * n];
-    if m == 0 || n == 0 || k == 0 || out.is_empty() {
-        return out;
-    }
     let (ars, acs) = g.a_rc();
     let (brs, bcs) = g.b_rc();
     let threads = rayon::current_num_threads();
@@ -183,9 +180,6 @@ fn cpu_gemm_int<T: Copy + Default + Send + Sync>(
 ) -> Vec<T> {
     let (m, n, k) = (g.m, g.n, g.k);
     let mut out = vec![T::default(); g.count() * m * n];
-    if m == 0 || n == 0 || k == 0 || out.is_empty() {
-        return out;
-    }
     let (ars, acs) = g.a_rc();
     let (brs, bcs) = g.b_rc();
     const KB: usize = 256;
@@ -205,7 +199,11 @@ fn cpu_gemm_int<T: Copy + Default + Send + Sync>(
     out
 }
 
+/// The product on the CPU; the typed kernels above assume a non-empty output and K > 0.
 fn cpu_gemm(g: &Gemm, a: &CpuStorage, b: &CpuStorage) -> CpuStorage {
+    if g.m == 0 || g.n == 0 || g.k == 0 || g.count() == 0 {
+        return CpuStorage::zeros(a.dtype(), g.count() * g.m * g.n);
+    }
     match (a, b) {
         (CpuStorage::F32(x), CpuStorage::F32(y)) => CpuStorage::F32(cpu_gemm_float(g, x, y)),
         (CpuStorage::F64(x), CpuStorage::F64(y)) => CpuStorage::F64(cpu_gemm_float(g, x, y)),
