@@ -178,6 +178,21 @@ fn sorted_bound(m: u32, p: i32, upper: bool) -> u32 {
     return lo;
 }
 
+// Output element i: its row's updates are perm[start..end), at offset in_i of a row of `inner`.
+struct Updates {
+    start: u32,
+    end: u32,
+    inner: u32,
+    in_i: u32,
+}
+
+fn updates_of(i: u32) -> Updates {
+    let inner = params[1];
+    let m = params[2];
+    let p = i32(i / inner);
+    return Updates(sorted_bound(m, p, false), sorted_bound(m, p, true), inner, i % inner);
+}
+
 @compute @workgroup_size(WG)
 fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
                @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -185,15 +200,10 @@ fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (i >= params[0]) {
         return;
     }
-    let inner = params[1];
-    let m = params[2];
-    let p = i32(i / inner);
-    let in_i = i % inner;
-    let start = sorted_bound(m, p, false);
-    let end = sorted_bound(m, p, true);
+    let u = updates_of(i);
     var acc = T(0);
-    for (var t = start; t < end; t = t + 1u) {
-        acc = acc + sc_vals[u32(sc_perm[t]) * inner + in_i];
+    for (var t = u.start; t < u.end; t = t + 1u) {
+        acc = acc + sc_vals[u32(sc_perm[t]) * u.inner + u.in_i];
     }
     sa_out[i] = acc;
 }
@@ -205,15 +215,10 @@ fn scatter_set(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (i >= params[0]) {
         return;
     }
-    let inner = params[1];
-    let m = params[2];
-    let p = i32(i / inner);
-    let in_i = i % inner;
-    let start = sorted_bound(m, p, false);
-    let end = sorted_bound(m, p, true);
+    let u = updates_of(i);
     var acc = ss_base[i];
-    if (end > start) {
-        acc = sc_vals[u32(sc_perm[end - 1u]) * inner + in_i];
+    if (u.end > u.start) {
+        acc = sc_vals[u32(sc_perm[u.end - 1u]) * u.inner + u.in_i];
     }
     ss_out[i] = acc;
 }
