@@ -2,30 +2,8 @@
 //! (`tools/refgen/progbar_golden.py` -> `tests/data/progbar_golden.json`) with the same fake
 //! times and checks that the output is byte-identical, update by update.
 
-use std::io::{self, Write};
-use std::sync::{Arc, Mutex};
-
 use serde_json::Value;
-use wgkeras::frontend::utils::progbar::{ManualClock, Progbar};
-
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Shared {
-    fn take(&self) -> String {
-        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).expect("utf-8 output")
-    }
-}
+use wgkeras::frontend::utils::progbar::{ManualClock, MemoryWriter, Progbar};
 
 /// Floats are stored as Python repr strings, so they parse to the same bits.
 fn float(v: &Value) -> f64 {
@@ -40,7 +18,7 @@ fn names(v: Option<&Value>) -> Option<Vec<String>> {
 fn replay(case: &Value) -> (Vec<String>, Vec<String>) {
     let args = &case["args"];
     let clock = ManualClock::new(float(&case["start"]));
-    let out = Shared::default();
+    let out = MemoryWriter::default();
     let mut b = Progbar::builder(args["target"].as_u64())
         .clock(clock.clone())
         .writer(out.clone())

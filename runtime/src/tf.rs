@@ -799,45 +799,23 @@ mod tests {
         strided_slice_view(dims, b, e, s, m).unwrap().dims
     }
 
+    /// The shape of `n` entries `0:1:1` under the masks.
+    fn unit_shape(dims: &[usize], n: usize, m: StridedSliceMasks) -> Vec<usize> {
+        shape(dims, &vec![0; n], &vec![1; n], &vec![1; n], m)
+    }
+
     #[test]
     fn strided_slice_shapes_follow_tensorflow() {
         let m = StridedSliceMasks::default();
         let d = [2, 3, 4];
-        assert_eq!(shape(&d, &[0], &[1], &[1], StridedSliceMasks { shrink_axis_mask: 1, ..m }), vec![3, 4]);
-        assert_eq!(
-            shape(&d, &[0, 0, 0], &[1, 1, 1], &[1, 1, 1], StridedSliceMasks { new_axis_mask: 7, ..m }),
-            vec![1, 1, 1, 2, 3, 4]
-        );
-        assert_eq!(
-            shape(
-                &d,
-                &[0, 0, 0],
-                &[1, 1, 1],
-                &[1, 1, 1],
-                StridedSliceMasks { new_axis_mask: 2, shrink_axis_mask: 2, ..m }
-            ),
-            vec![1, 1, 1, 4]
-        );
-        assert_eq!(
-            shape(
-                &d,
-                &[0, 0, 0, 0, 0],
-                &[1, 1, 1, 1, 1],
-                &[1, 1, 1, 1, 1],
-                StridedSliceMasks { ellipsis_mask: 2, new_axis_mask: 1 + 4 + 16, ..m }
-            ),
-            vec![1, 2, 3, 1, 1, 1]
-        );
-        assert_eq!(
-            shape(
-                &d,
-                &[0, 0, 0],
-                &[1, 1, 1],
-                &[1, 1, 1],
-                StridedSliceMasks { ellipsis_mask: 1, new_axis_mask: 6, ..m }
-            ),
-            vec![2, 3, 4, 1, 1]
-        );
+        assert_eq!(unit_shape(&d, 1, StridedSliceMasks { shrink_axis_mask: 1, ..m }), vec![3, 4]);
+        assert_eq!(unit_shape(&d, 3, StridedSliceMasks { new_axis_mask: 7, ..m }), vec![1, 1, 1, 2, 3, 4]);
+        let masks = StridedSliceMasks { new_axis_mask: 2, shrink_axis_mask: 2, ..m };
+        assert_eq!(unit_shape(&d, 3, masks), vec![1, 1, 1, 4]);
+        let masks = StridedSliceMasks { ellipsis_mask: 2, new_axis_mask: 1 + 4 + 16, ..m };
+        assert_eq!(unit_shape(&d, 5, masks), vec![1, 2, 3, 1, 1, 1]);
+        let masks = StridedSliceMasks { ellipsis_mask: 1, new_axis_mask: 6, ..m };
+        assert_eq!(unit_shape(&d, 3, masks), vec![2, 3, 4, 1, 1]);
         assert_eq!(shape(&d, &[100], &[-100], &[-1], m), vec![2, 3, 4]);
         assert_eq!(
             shape(&d, &[1, -1], &[0, 0], &[1, -1], StridedSliceMasks { begin_mask: 1, ..m }),
@@ -845,6 +823,6 @@ mod tests {
         );
         assert!(strided_slice_view(&d, &[0, 0, 0, 0], &[1, 1, 1, 1], &[1, 1, 1, 1], m).is_err());
         assert!(strided_slice_view(&[], &[0], &[1], &[1], m).is_err());
-        assert_eq!(shape(&[], &[0], &[1], &[1], StridedSliceMasks { new_axis_mask: 1, ..m }), vec![1]);
+        assert_eq!(unit_shape(&[], 1, StridedSliceMasks { new_axis_mask: 1, ..m }), vec![1]);
     }
 }

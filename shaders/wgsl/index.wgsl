@@ -1,7 +1,7 @@
-// Gather / scatter / search kernels of the index family. Indices are i32 buffers. Each entry
-// point uses its own globals; globals of different entry points may share a binding number
-// (a pipeline's layout holds only what its entry point uses), so every entry's bindings are
-// 1..m in the order the launcher passes them.
+// Gather / scatter / search kernels of the index family. Indices are i32 buffers. Entry points
+// that read the same buffers share globals; globals of different entry points may share a
+// binding number (a pipeline's layout holds only what its entry point uses), so every entry's
+// bindings are 1..m in the order the launcher passes them.
 //
 // Out-of-range indices: the host validates what it can; on the GPU a negative index wraps once
 // (like NumPy) and what is still out of range is clamped (gathers) or dropped (scatters).
@@ -36,7 +36,7 @@ fn wrap_clamp(j: i32, n: u32) -> u32 {
     return u32(clamp(v, 0, i32(n) - 1));
 }
 
-// ---- take ----
+// ---- take, take_along_axis: both read x(T), idx(i32) and write out(T) ----
 @group(0) @binding(1) var<storage, read> take_x: array<T>;
 @group(0) @binding(2) var<storage, read> take_idx: array<i32>;
 @group(0) @binding(3) var<storage, read_write> take_out: array<T>;
@@ -57,11 +57,6 @@ fn take(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let src = wrap_clamp(take_idx[j], a);
     take_out[i] = take_x[(outer * a + src) * inner + in_i];
 }
-
-// ---- take_along_axis ----
-@group(0) @binding(1) var<storage, read> ta_x: array<T>;
-@group(0) @binding(2) var<storage, read> ta_idx: array<i32>;
-@group(0) @binding(3) var<storage, read_write> ta_out: array<T>;
 
 @compute @workgroup_size(WG)
 fn take_along(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
@@ -85,8 +80,8 @@ fn take_along(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
             xi = xi + c * params[4u + rank + u32(d)];
         }
     }
-    let j = wrap_clamp(ta_idx[ii], a);
-    ta_out[i] = ta_x[xi + j * params[4u + rank + axis]];
+    let j = wrap_clamp(take_idx[ii], a);
+    take_out[i] = take_x[xi + j * params[4u + rank + axis]];
 }
 
 // ---- one_hot ----
@@ -160,17 +155,20 @@ fn scatter_flat(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) 
 // The updates of output row p are u = perm[t] for t in [lower_bound(p), upper_bound(p)) of the
 // stably sorted row positions, so they are visited in update order: sums round as on the CPU
 // and the last duplicate wins for scatter_set. Cost O(log m) per output element plus its updates.
-@group(0) @binding(1) var<storage, read> sa_sorted: array<i32>;
-@group(0) @binding(2) var<storage, read> sa_perm: array<i32>;
-@group(0) @binding(3) var<storage, read> sa_vals: array<T>;
+// scatter_add and scatter_set share bindings 1..3; binding 4 is sa_out or ss_base.
+@group(0) @binding(1) var<storage, read> sc_sorted: array<i32>;
+@group(0) @binding(2) var<storage, read> sc_perm: array<i32>;
+@group(0) @binding(3) var<storage, read> sc_vals: array<T>;
 @group(0) @binding(4) var<storage, read_write> sa_out: array<T>;
+@group(0) @binding(4) var<storage, read> ss_base: array<T>;
+@group(0) @binding(5) var<storage, read_write> ss_out: array<T>;
 
-fn bound_sa(m: u32, p: i32, upper: bool) -> u32 {
+fn sorted_bound(m: u32, p: i32, upper: bool) -> u32 {
     var lo = 0u;
     var hi = m;
     while (lo < hi) {
         let mid = (lo + hi) / 2u;
-        let v = sa_sorted[mid];
+        let v = sc_sorted[mid];
         if (v < p || (upper && v == p)) {
             lo = mid + 1u;
         } else {
@@ -178,6 +176,21 @@ fn bound_sa(m: u32, p: i32, upper: bool) -> u32 {
         }
     }
     return lo;
+}
+
+// Output element i: its row's updates are perm[start..end), at offset in_i of a row of `inner`.
+struct Updates {
+    start: u32,
+    end: u32,
+    inner: u32,
+    in_i: u32,
+}
+
+fn updates_of(i: u32) -> Updates {
+    let inner = params[1];
+    let m = params[2];
+    let p = i32(i / inner);
+    return Updates(sorted_bound(m, p, false), sorted_bound(m, p, true), inner, i % inner);
 }
 
 @compute @workgroup_size(WG)
@@ -187,38 +200,12 @@ fn scatter_add(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (i >= params[0]) {
         return;
     }
-    let inner = params[1];
-    let m = params[2];
-    let p = i32(i / inner);
-    let in_i = i % inner;
-    let start = bound_sa(m, p, false);
-    let end = bound_sa(m, p, true);
+    let u = updates_of(i);
     var acc = T(0);
-    for (var t = start; t < end; t = t + 1u) {
-        acc = acc + sa_vals[u32(sa_perm[t]) * inner + in_i];
+    for (var t = u.start; t < u.end; t = t + 1u) {
+        acc = acc + sc_vals[u32(sc_perm[t]) * u.inner + u.in_i];
     }
     sa_out[i] = acc;
-}
-
-@group(0) @binding(1) var<storage, read> ss_sorted: array<i32>;
-@group(0) @binding(2) var<storage, read> ss_perm: array<i32>;
-@group(0) @binding(3) var<storage, read> ss_vals: array<T>;
-@group(0) @binding(4) var<storage, read> ss_base: array<T>;
-@group(0) @binding(5) var<storage, read_write> ss_out: array<T>;
-
-fn bound_ss(m: u32, p: i32, upper: bool) -> u32 {
-    var lo = 0u;
-    var hi = m;
-    while (lo < hi) {
-        let mid = (lo + hi) / 2u;
-        let v = ss_sorted[mid];
-        if (v < p || (upper && v == p)) {
-            lo = mid + 1u;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo;
 }
 
 @compute @workgroup_size(WG)
@@ -228,15 +215,10 @@ fn scatter_set(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) n
     if (i >= params[0]) {
         return;
     }
-    let inner = params[1];
-    let m = params[2];
-    let p = i32(i / inner);
-    let in_i = i % inner;
-    let start = bound_ss(m, p, false);
-    let end = bound_ss(m, p, true);
+    let u = updates_of(i);
     var acc = ss_base[i];
-    if (end > start) {
-        acc = ss_vals[u32(ss_perm[end - 1u]) * inner + in_i];
+    if (u.end > u.start) {
+        acc = sc_vals[u32(sc_perm[u.end - 1u]) * u.inner + u.in_i];
     }
     ss_out[i] = acc;
 }

@@ -39,6 +39,15 @@ fn before(a: T, ia: i32, b: T, ib: i32) -> bool {
     return ia < ib;
 }
 
+// Whether the pair (a at the lower slot, b at the higher) must swap: in an ascending (`up`)
+// run b goes before a, in a descending run a goes before b.
+fn out_of_order(up: bool, ka: T, ia: i32, kb: T, ib: i32) -> bool {
+    if (up) {
+        return before(kb, ib, ka, ia);
+    }
+    return before(ka, ia, kb, ib);
+}
+
 @group(0) @binding(1) var<storage, read> init_src: array<T>;
 @group(0) @binding(2) var<storage, read_write> init_keys: array<T>;
 @group(0) @binding(3) var<storage, read_write> init_idx: array<i32>;
@@ -88,13 +97,7 @@ fn sort_step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg
     let kb = step_keys[b];
     let ia = step_idx[a];
     let ib = step_idx[b];
-    var swap: bool;
-    if (up) {
-        swap = before(kb, ib, ka, ia);
-    } else {
-        swap = before(ka, ia, kb, ib);
-    }
-    if (swap) {
+    if (out_of_order(up, ka, ia, kb, ib)) {
         step_keys[a] = kb;
         step_keys[b] = ka;
         step_idx[a] = ib;
@@ -172,13 +175,7 @@ fn sort_local(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nw
             let kb = sh_keys[hi];
             let ia = sh_idx[lo];
             let ib = sh_idx[hi];
-            var swap: bool;
-            if (up) {
-                swap = before(kb, ib, ka, ia);
-            } else {
-                swap = before(ka, ia, kb, ib);
-            }
-            if (swap) {
+            if (out_of_order(up, ka, ia, kb, ib)) {
                 sh_keys[lo] = kb;
                 sh_keys[hi] = ka;
                 sh_idx[lo] = ib;

@@ -80,14 +80,18 @@ def op_case(case_id, name, fn, args, kwargs=None, rtol=None, atol=None):
     return case
 
 
-def write(filename, cases):
-    import keras
+def write(filename, cases, made_with=None):
+    """Writes the cases to tests/conformance/<filename>. The generator string names this script
+    and `made_with` (default: the Keras version and backend, Keras being imported only then)."""
+    if made_with is None:
+        import keras
 
+        made_with = f"keras {keras.__version__}, backend {keras.backend.backend()}"
     ids = [c["id"] for c in cases]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:
         sys.exit(f"duplicate case ids: {sorted(dup)}")
-    doc = {"generator": f"tools/refgen/{os.path.basename(sys.argv[0])} (keras {keras.__version__}, backend {keras.backend.backend()})", "cases": cases}
+    doc = {"generator": f"tools/refgen/{os.path.basename(sys.argv[0])} ({made_with})", "cases": cases}
     os.makedirs(OUT_DIR, exist_ok=True)
     path = os.path.join(OUT_DIR, filename)
     tmp = path + ".tmp"
@@ -100,3 +104,20 @@ def write(filename, cases):
 
 def rng(seed):
     return np.random.default_rng(seed)
+
+
+def randn_from(r):
+    """randn(*shape): float32 standard normal draws from the NumPy generator r."""
+    return lambda *shape: r.standard_normal(shape).astype(np.float32)
+
+
+def case_adder(cases, namespace, prefix="", kind="op"):
+    """case(cid, name, args, kwargs=None, **kw): appends to `cases` the case of
+    getattr(namespace, name) named prefix + name, of the given kind."""
+
+    def case(cid, name, args, kwargs=None, **kw):
+        c = op_case(cid, prefix + name, getattr(namespace, name), args, kwargs, **kw)
+        c["kind"] = kind
+        cases.append(c)
+
+    return case

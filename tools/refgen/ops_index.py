@@ -5,22 +5,14 @@ bincount). Run: KERAS_BACKEND=jax /tmp/kvenv/bin/python tools/refgen/ops_index.p
 import numpy as np
 from keras import ops
 
-from common import op_case, rng, write
+from common import case_adder, randn_from, rng, write
 
 r = rng(7)
 f32 = np.float32
 i32 = np.int32
-
-
-def randn(*shape):
-    return r.standard_normal(shape).astype(f32)
-
-
+randn = randn_from(r)
 cases = []
-
-
-def case(cid, name, args, kwargs=None, **kw):
-    cases.append(op_case(cid, name, getattr(ops, name), args, kwargs, **kw))
+case = case_adder(cases, ops)
 
 
 # take

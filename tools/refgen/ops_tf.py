@@ -7,52 +7,21 @@ Needs tensorflow-cpu (2.x) and numpy, not Keras:
     /tmp/tfvenv/bin/python tools/refgen/ops_tf.py
 Writes tests/conformance/ops_tf.json. Argument names are TensorFlow's.
 """
-import json
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from common import OUT_DIR, op_case, rng  # noqa: E402
+from common import case_adder, randn_from, rng, write  # noqa: E402
 
 r = rng(17)
 f32 = np.float32
 i32 = np.int32
-
-
-def randn(*shape):
-    return r.standard_normal(shape).astype(f32)
-
-
+randn = randn_from(r)
 cases = []
-
-
-def case(cid, name, args, kwargs=None, **kw):
-    fn = getattr(tf, name)
-    cases.append(op_case(cid, "tf." + name, lambda *a, **k: fn(*a, **k), args, kwargs, **kw))
-
-
-def write(filename, cases):
-    """As common.write, but records the TensorFlow version instead of Keras's."""
-    ids = [c["id"] for c in cases]
-    dup = {i for i in ids if ids.count(i) > 1}
-    if dup:
-        sys.exit(f"duplicate case ids: {sorted(dup)}")
-    doc = {
-        "generator": f"tools/refgen/{os.path.basename(sys.argv[0])} (tensorflow {tf.__version__})",
-        "cases": cases,
-    }
-    os.makedirs(OUT_DIR, exist_ok=True)
-    path = os.path.join(OUT_DIR, filename)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-        f.write("\n")
-    os.replace(tmp, path)
-    print(f"wrote {len(cases)} cases to {os.path.normpath(path)}")
+case = case_adder(cases, tf, prefix="tf.")
 
 
 # ---- fill ----
@@ -249,4 +218,4 @@ case("unstack_neg_axis_num", "unstack", [randn(2, 3)], {"num": 2, "axis": -2})
 case("unstack_size1", "unstack", [randn(1, 4)])
 case("unstack_1d", "unstack", [np.array([1, 2, 3], i32)])
 
-write("ops_tf.json", cases)
+write("ops_tf.json", cases, made_with=f"tensorflow {tf.__version__}")

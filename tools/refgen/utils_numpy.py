@@ -8,24 +8,14 @@ import numpy as np
 import keras
 from keras import ops
 
-from common import op_case, rng, write
+from common import case_adder, randn_from, rng, write
 
 r = rng(11)
 f32 = np.float32
 i32 = np.int32
-
-
-def randn(*shape):
-    return r.standard_normal(shape).astype(f32)
-
-
+randn = randn_from(r)
 cases = []
-
-
-def case(cid, name, args, kwargs=None, **kw):
-    c = op_case(cid, name, getattr(keras.utils, name), args, kwargs, **kw)
-    c["kind"] = "util"
-    cases.append(c)
+case = case_adder(cases, keras.utils, kind="util")
 
 
 # to_categorical

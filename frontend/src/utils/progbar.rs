@@ -43,7 +43,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::{self, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use wgkeras_runtime::{Error, Result};
@@ -139,6 +139,29 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> f64 {
         self.get()
+    }
+}
+
+/// A writer that keeps what it gets in memory. Clones share the buffer, so a test keeps one
+/// handle, gives the other to the progress bar and reads the output with [`take`](Self::take).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryWriter(Arc<Mutex<Vec<u8>>>);
+
+impl MemoryWriter {
+    /// What was written since the last call (invalid UTF-8 is replaced), leaving the buffer empty.
+    pub fn take(&self) -> String {
+        let bytes = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for MemoryWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -641,25 +664,6 @@ fn py_exp(x: f64, prec: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    /// A `Write` that keeps what it got, shared with the test.
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-    impl Shared {
-        fn take(&self) -> String {
-            String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
-        }
-    }
 
     #[test]
     fn python_number_formats() {
@@ -712,7 +716,7 @@ mod tests {
     #[test]
     fn newline_form_averages_and_pads() {
         let clock = ManualClock::new(10.0);
-        let out = Shared::default();
+        let out = MemoryWriter::default();
         let mut pb = Progbar::builder(Some(3))
             .dynamic_display(false)
             .clock(clock.clone())
@@ -743,7 +747,7 @@ mod tests {
     #[test]
     fn verbose_two_prints_once_at_the_end() {
         let clock = ManualClock::new(0.0);
-        let out = Shared::default();
+        let out = MemoryWriter::default();
         let mut pb =
             Progbar::builder(Some(2)).verbose(2).clock(clock.clone()).writer(out.clone()).build().unwrap();
         clock.set(1.0);

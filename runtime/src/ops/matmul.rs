@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::device::{Binding, Kernel};
+use crate::device::{Binding, GpuDevice, Kernel};
 use crate::dtype::DType;
 use crate::element::CpuStorage;
 use crate::error::{Error, Result};
@@ -121,9 +121,6 @@ unsafe impl<T> Sync for SendPtr<T> {}
 fn cpu_gemm_float<T: GemmFloat>(g: &Gemm, a: &[T], b: &[T]) -> Vec<T> {
     let (m, n, k) = (g.m, g.n, g.k);
     let mut out = vec![T::default(); g.count() * m * n];
-    if m == 0 || n == 0 || k == 0 || out.is_empty() {
-        return out;
-    }
     let (ars, acs) = g.a_rc();
     let (brs, bcs) = g.b_rc();
     let threads = rayon::current_num_threads();
@@ -183,9 +180,6 @@ fn cpu_gemm_int<T: Copy + Default + Send + Sync>(
 ) -> Vec<T> {
     let (m, n, k) = (g.m, g.n, g.k);
     let mut out = vec![T::default(); g.count() * m * n];
-    if m == 0 || n == 0 || k == 0 || out.is_empty() {
-        return out;
-    }
     let (ars, acs) = g.a_rc();
     let (brs, bcs) = g.b_rc();
     const KB: usize = 256;
@@ -205,7 +199,11 @@ fn cpu_gemm_int<T: Copy + Default + Send + Sync>(
     out
 }
 
+/// The product on the CPU; the typed kernels above assume a non-empty output and K > 0.
 fn cpu_gemm(g: &Gemm, a: &CpuStorage, b: &CpuStorage) -> CpuStorage {
+    if g.m == 0 || g.n == 0 || g.k == 0 || g.count() == 0 {
+        return CpuStorage::zeros(a.dtype(), g.count() * g.m * g.n);
+    }
     match (a, b) {
         (CpuStorage::F32(x), CpuStorage::F32(y)) => CpuStorage::F32(cpu_gemm_float(g, x, y)),
         (CpuStorage::F64(x), CpuStorage::F64(y)) => CpuStorage::F64(cpu_gemm_float(g, x, y)),
@@ -290,18 +288,9 @@ fn gpu_gemm(op: &'static str, g: &Gemm, a: &GpuStorage, b: &GpuStorage, dtype: D
             });
         }
         let kernel = Kernel::new("matmul", &types).entry("gemv");
-        let tail = batch_params(g, v_str, w_str);
-        for start in (0..count).step_by(max) {
-            let z = (count - start).min(max);
-            let mut p = vec![rows as u32, g.k as u32, wi as u32, wk as u32, start as u32];
-            p.extend_from_slice(&tail);
-            dev.launch_groups(
-                &kernel,
-                &p,
-                &[vec4_binding(vec_op), vec4_binding(mat_op), out.binding()],
-                [gx as u32, gy as u32, z as u32],
-            )?;
-        }
+        let head = [rows as u32, g.k as u32, wi as u32, wk as u32];
+        let bindings = [vec4_binding(vec_op), vec4_binding(mat_op), out.binding()];
+        launch_batches(dev, &kernel, g, &head, (v_str, w_str), &bindings, [gx, gy])?;
         return Ok(out);
     }
     // Vec4 loads need the operand's contiguous dimension to be a multiple of 4 (then every
@@ -318,19 +307,33 @@ fn gpu_gemm(op: &'static str, g: &Gemm, a: &GpuStorage, b: &GpuStorage, dtype: D
             msg: format!("a {} x {} product needs a grid of {gy} x {gx} tiles, over {max}", g.m, g.n),
         });
     }
-    let tail = batch_params(g, &g.a_strides, &g.b_strides);
+    let head = [g.m as u32, g.n as u32, g.k as u32];
+    let bindings = [vec4_binding(a), vec4_binding(b), out.binding()];
+    launch_batches(dev, &kernel, g, &head, (&g.a_strides, &g.b_strides), &bindings, [gx, gy])?;
+    Ok(out)
+}
+
+/// Launches a product kernel on a grid of `groups` x (batch entries), in chunks of at most the
+/// device's z limit: params are `head`, the chunk's first batch entry, then the batch geometry.
+fn launch_batches(
+    dev: &GpuDevice,
+    kernel: &Kernel,
+    g: &Gemm,
+    head: &[u32],
+    strides: (&[usize], &[usize]),
+    bindings: &[Binding],
+    groups: [usize; 2],
+) -> Result<()> {
+    let (count, max) = (g.count(), dev.max_workgroups_per_dim() as usize);
+    let tail = batch_params(g, strides.0, strides.1);
     for start in (0..count).step_by(max) {
         let z = (count - start).min(max);
-        let mut p = vec![g.m as u32, g.n as u32, g.k as u32, start as u32];
+        let mut p = head.to_vec();
+        p.push(start as u32);
         p.extend_from_slice(&tail);
-        dev.launch_groups(
-            &kernel,
-            &p,
-            &[vec4_binding(a), vec4_binding(b), out.binding()],
-            [gx as u32, gy as u32, z as u32],
-        )?;
+        dev.launch_groups(kernel, &p, bindings, [groups[0] as u32, groups[1] as u32, z as u32])?;
     }
-    Ok(out)
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -299,22 +299,28 @@ fn draw_tensor(
     Tensor::from_storage(storage, dims)
 }
 
-/// Checks a float output dtype, and gives the f32 tensor cast to it.
-fn float_out(op: &'static str, dtype: DType, t: Tensor) -> Result<Tensor> {
-    if !dtype.is_float() {
-        return Err(Error::dtype(op, dtype, "a float dtype (float16, bfloat16, float32, float64)"));
-    }
-    cast(&t, dtype)
-}
-
-fn check_float_dtype(op: &'static str, dtype: DType, device: &Device) -> Result<()> {
+/// A float draw: checks the output dtype and the two float arguments, draws in f32 and casts.
+#[allow(clippy::too_many_arguments)]
+fn float_draw(
+    op: &'static str,
+    args: [(&str, f64); 2],
+    draw: Draw,
+    dims: &[usize],
+    dtype: DType,
+    seed: u64,
+    offset: u64,
+    device: &Device,
+) -> Result<Tensor> {
     if !dtype.is_float() {
         return Err(Error::dtype(op, dtype, "a float dtype (float16, bfloat16, float32, float64)"));
     }
     if let Device::Gpu(g) = device {
         g.check_dtype(op, dtype)?;
     }
-    Ok(())
+    for (what, v) in args {
+        check_finite_arg(op, what, v)?;
+    }
+    cast(&draw_tensor(op, draw, dims, DType::F32, seed, offset, device)?, dtype)
 }
 
 fn check_finite_arg(op: &'static str, what: &str, v: f64) -> Result<()> {
@@ -334,12 +340,9 @@ fn uniform_at(
     offset: u64,
     device: &Device,
 ) -> Result<Tensor> {
-    let op = "random.uniform";
-    check_float_dtype(op, dtype, device)?;
-    check_finite_arg(op, "minval", minval)?;
-    check_finite_arg(op, "maxval", maxval)?;
     let draw = Draw::Uniform { lo: minval as f32, hi: maxval as f32 };
-    float_out(op, dtype, draw_tensor(op, draw, dims, DType::F32, seed, offset, device)?)
+    let args = [("minval", minval), ("maxval", maxval)];
+    float_draw("random.uniform", args, draw, dims, dtype, seed, offset, device)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -354,12 +357,10 @@ fn normal_at(
     offset: u64,
     device: &Device,
 ) -> Result<Tensor> {
-    check_float_dtype(op, dtype, device)?;
-    check_finite_arg(op, "mean", mean)?;
-    check_finite_arg(op, "stddev", stddev)?;
+    let args = [("mean", mean), ("stddev", stddev)];
     let (mean, stddev) = (mean as f32, stddev as f32);
     let draw = if truncated { Draw::TruncatedNormal { mean, stddev } } else { Draw::Normal { mean, stddev } };
-    float_out(op, dtype, draw_tensor(op, draw, dims, DType::F32, seed, offset, device)?)
+    float_draw(op, args, draw, dims, dtype, seed, offset, device)
 }
 
 fn randint_at(
