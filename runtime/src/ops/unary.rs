@@ -79,105 +79,40 @@ impl UnaryOp {
         )
     }
 
-    fn apply_f64(self, x: f64) -> f64 {
+    /// The function in the float type `F` (f32 for f32/f16/bf16 tensors, f64 for f64 ones).
+    fn apply<F: UnaryFloat>(self, x: F) -> F {
         use UnaryOp::*;
+        let (zero, one) = (F::zero(), F::one());
         match self {
             Negative => -x,
             Abs => x.abs(),
-            Sign => {
-                if x.is_nan() {
-                    x
-                } else if x == 0.0 {
-                    0.0
-                } else {
-                    x.signum()
-                }
-            }
+            Sign if x.is_nan() => x,
+            Sign if x == zero => zero,
+            Sign => x.signum(),
             Exp => x.exp(),
             Expm1 => x.exp_m1(),
             Log => x.ln(),
             Log1p => x.ln_1p(),
             Sqrt => x.sqrt(),
-            Rsqrt => 1.0 / x.sqrt(),
+            Rsqrt => one / x.sqrt(),
             Square => x * x,
-            Reciprocal => 1.0 / x,
+            Reciprocal => one / x,
             Sin => x.sin(),
             Cos => x.cos(),
             Tan => x.tan(),
             Tanh => x.tanh(),
+            Sigmoid if x >= zero => one / (one + (-x).exp()),
             Sigmoid => {
-                if x >= 0.0 {
-                    1.0 / (1.0 + (-x).exp())
-                } else {
-                    let e = x.exp();
-                    e / (1.0 + e)
-                }
+                let e = x.exp();
+                e / (one + e)
             }
-            Relu => {
-                if x > 0.0 {
-                    x
-                } else if x.is_nan() {
-                    x
-                } else {
-                    0.0
-                }
-            }
-            Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
-            Erf => libm::erf(x),
+            Relu if x > zero || x.is_nan() => x,
+            Relu => zero,
+            Softplus => x.max(zero) + (-x.abs()).exp().ln_1p(),
+            Erf => x.erf(),
             Floor => x.floor(),
             Ceil => x.ceil(),
-            Round => x.round_ties_even(),
-        }
-    }
-
-    fn apply_f32(self, x: f32) -> f32 {
-        use UnaryOp::*;
-        match self {
-            Negative => -x,
-            Abs => x.abs(),
-            Sign => {
-                if x.is_nan() {
-                    x
-                } else if x == 0.0 {
-                    0.0
-                } else {
-                    x.signum()
-                }
-            }
-            Exp => x.exp(),
-            Expm1 => x.exp_m1(),
-            Log => x.ln(),
-            Log1p => x.ln_1p(),
-            Sqrt => x.sqrt(),
-            Rsqrt => 1.0 / x.sqrt(),
-            Square => x * x,
-            Reciprocal => 1.0 / x,
-            Sin => x.sin(),
-            Cos => x.cos(),
-            Tan => x.tan(),
-            Tanh => x.tanh(),
-            Sigmoid => {
-                if x >= 0.0 {
-                    1.0 / (1.0 + (-x).exp())
-                } else {
-                    let e = x.exp();
-                    e / (1.0 + e)
-                }
-            }
-            Relu => {
-                if x > 0.0 {
-                    x
-                } else if x.is_nan() {
-                    x
-                } else {
-                    0.0
-                }
-            }
-            Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
-            Erf => libm::erff(x),
-            Floor => x.floor(),
-            Ceil => x.ceil(),
-            Round => x.round_ties_even(),
+            Round => x.round_ties_even_(),
         }
     }
 
@@ -194,6 +129,30 @@ impl UnaryOp {
     }
 }
 
+/// What [`UnaryOp::apply`] needs of a float type beyond `num_traits::Float`.
+trait UnaryFloat: num_traits::Float {
+    fn erf(self) -> Self;
+    fn round_ties_even_(self) -> Self;
+}
+
+impl UnaryFloat for f32 {
+    fn erf(self) -> f32 {
+        libm::erff(self)
+    }
+    fn round_ties_even_(self) -> f32 {
+        self.round_ties_even()
+    }
+}
+
+impl UnaryFloat for f64 {
+    fn erf(self) -> f64 {
+        libm::erf(self)
+    }
+    fn round_ties_even_(self) -> f64 {
+        self.round_ties_even()
+    }
+}
+
 const PAR_MIN: usize = 1 << 15;
 
 fn map_par<T: Copy + Send + Sync, O: Send>(v: &[T], f: impl Fn(T) -> O + Sync + Send) -> Vec<O> {
@@ -207,10 +166,10 @@ fn map_par<T: Copy + Send + Sync, O: Send>(v: &[T], f: impl Fn(T) -> O + Sync + 
 fn cpu_unary(op: UnaryOp, s: &CpuStorage) -> CpuStorage {
     use half::{bf16, f16};
     match s {
-        CpuStorage::F32(v) => CpuStorage::F32(map_par(v, |x| op.apply_f32(x))),
-        CpuStorage::F64(v) => CpuStorage::F64(map_par(v, |x| op.apply_f64(x))),
-        CpuStorage::F16(v) => CpuStorage::F16(map_par(v, |x| f16::from_f32(op.apply_f32(x.to_f32())))),
-        CpuStorage::BF16(v) => CpuStorage::BF16(map_par(v, |x| bf16::from_f32(op.apply_f32(x.to_f32())))),
+        CpuStorage::F32(v) => CpuStorage::F32(map_par(v, |x| op.apply::<f32>(x))),
+        CpuStorage::F64(v) => CpuStorage::F64(map_par(v, |x| op.apply::<f64>(x))),
+        CpuStorage::F16(v) => CpuStorage::F16(map_par(v, |x| f16::from_f32(op.apply::<f32>(x.to_f32())))),
+        CpuStorage::BF16(v) => CpuStorage::BF16(map_par(v, |x| bf16::from_f32(op.apply::<f32>(x.to_f32())))),
         CpuStorage::I32(v) => CpuStorage::I32(map_par(v, |x| op.apply_i64(x as i64) as i32)),
         CpuStorage::U32(v) => CpuStorage::U32(map_par(v, |x| op.apply_i64(x as i64) as u32)),
         CpuStorage::Bool(v) => CpuStorage::Bool(map_par(v, |x| op.apply_i64(x as i64) != 0)),
