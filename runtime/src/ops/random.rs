@@ -65,7 +65,7 @@ fn rng_log(x: f32) -> f32 {
     let b = x.to_bits();
     let mut e = ((b >> 23) & 0xFF) as i32 - 127;
     let mut m = f32::from_bits((b & 0x007F_FFFF) | 0x3F80_0000);
-    if m > 1.414_213_5 {
+    if m > std::f32::consts::SQRT_2 {
         m *= 0.5;
         e += 1;
     }
@@ -77,7 +77,7 @@ fn rng_log(x: f32) -> f32 {
     let u = 0.333_333_34 + s * t;
     let v = 1.0 + s * u;
     let lnm = 2.0 * f * v;
-    e as f32 * 0.693_147_2 + lnm
+    e as f32 * std::f32::consts::LN_2 + lnm
 }
 
 #[allow(clippy::excessive_precision)]
