@@ -5,6 +5,7 @@
 //! `utils` holds the Keras utilities that need no model.
 
 pub mod config;
+pub mod data;
 pub mod datasets;
 pub mod error;
 pub mod utils;

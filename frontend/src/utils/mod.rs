@@ -4,6 +4,7 @@ pub mod archive;
 pub mod dataset;
 pub mod get_file;
 pub mod naming;
+pub mod nest;
 pub mod npy;
 pub mod numerical;
 pub mod progbar;
