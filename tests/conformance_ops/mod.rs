@@ -10,6 +10,8 @@ pub mod nn;
 pub mod random;
 pub mod reduce;
 pub mod tf;
+pub mod tf_array_ops;
+pub mod tf_math_ops;
 pub mod util;
 
 use serde_json::{Map, Value};
@@ -261,4 +263,6 @@ pub fn dispatch(c: &Call) -> Option<OpResult> {
         .or_else(|| index::call(c))
         .or_else(|| random::call(c))
         .or_else(|| tf::call(c))
+        .or_else(|| tf_array_ops::call(c))
+        .or_else(|| tf_math_ops::call(c))
 }

@@ -12,6 +12,12 @@
 //! host before any launch), and duplicate indices of `tensor_scatter_nd_update` keep the last
 //! update.
 
+mod array_ops;
+mod math_ops;
+
+pub use array_ops::*;
+pub use math_ops::*;
+
 use std::collections::HashMap;
 
 use crate::device::Device;
