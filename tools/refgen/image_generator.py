@@ -1,0 +1,46 @@
+"""Reference numbers for tests/image_iterator.rs: Keras's legacy ImageDataGenerator.
+
+Run: KERAS_BACKEND=jax /tmp/kvenv/bin/python tools/refgen/image_generator.py
+Prints Rust constants to paste into the test.
+"""
+import numpy as np
+from keras.src.legacy.preprocessing.image import ImageDataGenerator
+
+
+def data(n, mod=101, scale=10.0):
+    return (((np.arange(n) * 37) % mod) / scale).astype("float32")
+
+
+def rs(name, a):
+    vals = ", ".join(repr(float(v)) for v in np.asarray(a, dtype="float64").ravel())
+    print(f"const {name}: &[f32] = &[{vals}];")
+
+
+# standardize after fit (featurewise), channels_last
+x = data(3 * 4 * 5 * 3).reshape(3, 4, 5, 3)
+g = ImageDataGenerator(rescale=1 / 255.0, featurewise_center=True, featurewise_std_normalization=True)
+g.fit(x)
+rs("FIT_MEAN", g.mean)
+rs("FIT_STD", g.std)
+rs("FEATUREWISE", g.standardize(np.copy(x[1])))
+# channels_first
+xc = np.ascontiguousarray(np.transpose(x, (0, 3, 1, 2)))
+g = ImageDataGenerator(featurewise_center=True, featurewise_std_normalization=True, data_format="channels_first")
+g.fit(xc)
+rs("FIT_MEAN_CF", g.mean)
+rs("FIT_STD_CF", g.std)
+rs("FEATUREWISE_CF", g.standardize(np.copy(xc[2])))
+g = ImageDataGenerator(rescale=0.5, samplewise_center=True, samplewise_std_normalization=True)
+rs("SAMPLEWISE", g.standardize(np.copy(x[0])))
+
+# affine transforms with explicit parameters
+img = data(5 * 6 * 2, mod=23, scale=3.0).reshape(5, 6, 2)
+params = dict(theta=30.0, tx=1.3, ty=-0.7, shear=10.0, zx=0.8, zy=1.2)
+for mode in ["nearest", "constant", "reflect", "wrap"]:
+    g = ImageDataGenerator(fill_mode=mode, cval=-1.5)
+    rs("AFFINE_" + mode.upper(), g.apply_transform(np.copy(img), params))
+g = ImageDataGenerator(fill_mode="nearest", data_format="channels_first")
+rs("AFFINE_CF", g.apply_transform(np.ascontiguousarray(np.transpose(img, (2, 0, 1))), dict(theta=-45.0, tx=0.5, zx=1.5, zy=1.5)))
+g = ImageDataGenerator(fill_mode="constant", cval=0.0)
+rs("ROT90_CONST", g.apply_transform(np.copy(img), dict(theta=90.0)))
+rs("SHIFT_CONST", g.apply_transform(np.copy(img), dict(tx=2.0, ty=-1.0)))
