@@ -12,7 +12,7 @@ def data(n, mod=101, scale=10.0):
 
 
 def rs(name, a):
-    vals = ", ".join(repr(float(v)) for v in np.asarray(a, dtype="float64").ravel())
+    vals = ", ".join(np.format_float_positional(v, unique=True, trim="0") for v in np.asarray(a, dtype="float32").ravel())
     print(f"const {name}: &[f32] = &[{vals}];")
 
 

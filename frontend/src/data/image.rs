@@ -827,7 +827,7 @@ impl NumpyArrayIterator {
         if options.batch_size == 0 {
             return Err(Error::arg(OP_ITER, "batch_size must be at least 1, got 0"));
         }
-        if options.save_to_dir.is_some() && options.save_format.to_ascii_lowercase() != "png" {
+        if options.save_to_dir.is_some() && !options.save_format.eq_ignore_ascii_case("png") {
             return Err(Error::arg(
                 OP_ITER,
                 format!("save_format {:?} is not supported; only \"png\"", options.save_format),
