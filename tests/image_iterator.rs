@@ -5,7 +5,7 @@
 mod common;
 
 use wgkeras::frontend::data::image::{
-    DataFormat, FillMode, FlowOptions, HostArray, ImageDataGenerator, NumpyArrayIterator, Subset,
+    DataFormat, FillMode, FlowOptions, HostArray, ImageDataGenerator, NumpyArrayIterator, ShiftRange, Subset,
     TransformParams,
 };
 use wgkeras::frontend::data::sequence::{Batch, Sequence};
@@ -737,8 +737,8 @@ fn random_transform_is_seeded_and_bounded() {
     let img = data(64, 23, 3.0);
     let g = ImageDataGenerator {
         rotation_range: 20.0,
-        width_shift_range: 0.2,
-        height_shift_range: 0.2,
+        width_shift_range: 0.2.into(),
+        height_shift_range: 0.2.into(),
         zoom_range: wgkeras::frontend::data::image::zoom_range(0.1),
         ..Default::default()
     };
@@ -757,4 +757,18 @@ fn random_transform_is_seeded_and_bounded() {
         assert!((0.9..=1.1).contains(&p.zx) && (0.9..=1.1).contains(&p.zy));
         assert!(!p.flip_horizontal && !p.flip_vertical);
     }
+    // Int and list shift ranges: integer pixels / listed values with a random sign.
+    let g = ImageDataGenerator {
+        width_shift_range: ShiftRange::Int(3),
+        height_shift_range: ShiftRange::Values(vec![0.25, 0.5]),
+        ..Default::default()
+    };
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..200 {
+        let p = g.get_random_transform(&[8, 10, 1], &mut rng);
+        assert!([-2.0, -1.0, 0.0, 1.0, 2.0].contains(&p.ty), "{}", p.ty);
+        assert!([-4.0, -2.0, 2.0, 4.0].contains(&p.tx), "{}", p.tx); // fractions of 8 rows
+        seen.insert((p.tx as i64, p.ty as i64));
+    }
+    assert_eq!(seen.len(), 20);
 }

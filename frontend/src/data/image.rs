@@ -20,8 +20,8 @@
 //!
 //! What differs: random numbers come from a small local generator (SplitMix64), not NumPy's
 //! Mersenne Twister, so the same seed gives the same batches run after run here but not the
-//! same permutation or transform as Keras. Shift ranges are floats only (a fraction of the
-//! side when `< 1`, pixels otherwise); Keras's int / list forms, ZCA whitening,
+//! same permutation or transform as Keras. Shift ranges (a fraction of the
+//! side when `< 1`, pixels otherwise, also in Keras's int / list forms, [`ShiftRange`]); ZCA whitening,
 //! `channel_shift_range`, `brightness_range` and `preprocessing_function` are not provided.
 //! Targets (`y`) and sample weights are float32.
 
@@ -242,10 +242,10 @@ pub struct ImageDataGenerator {
     pub samplewise_std_normalization: bool,
     /// Degrees; a rotation angle is drawn from `[-r, r)`.
     pub rotation_range: f64,
-    /// Fraction of the width when `< 1`, pixels otherwise.
-    pub width_shift_range: f64,
-    /// Fraction of the height when `< 1`, pixels otherwise.
-    pub height_shift_range: f64,
+    /// Horizontal shift (see [`ShiftRange`]).
+    pub width_shift_range: ShiftRange,
+    /// Vertical shift (see [`ShiftRange`]).
+    pub height_shift_range: ShiftRange,
     /// Shear angle in degrees, drawn from `[-r, r)`.
     pub shear_range: f64,
     /// `[lower, upper]`; Keras's float `z` is `[1 - z, 1 + z]` (see [`zoom_range`]).
@@ -275,8 +275,8 @@ impl Default for ImageDataGenerator {
             featurewise_std_normalization: false,
             samplewise_std_normalization: false,
             rotation_range: 0.0,
-            width_shift_range: 0.0,
-            height_shift_range: 0.0,
+            width_shift_range: ShiftRange::Float(0.0),
+            height_shift_range: ShiftRange::Float(0.0),
             shear_range: 0.0,
             zoom_range: [1.0, 1.0],
             fill_mode: FillMode::Nearest,
@@ -290,6 +290,62 @@ impl Default for ImageDataGenerator {
             mean: None,
             std: None,
         }
+    }
+}
+
+/// Keras's `width_shift_range` / `height_shift_range` forms.
+///
+/// - `Float(r)`: a shift drawn from `[-r, r)`;
+/// - `Int(n)`: an integer from `0..n` times a random sign (NumPy's `choice(n) * choice([-1, 1])`);
+/// - `Values(v)`: one of `v` times a random sign.
+///
+/// When the largest value is `< 1` the shift is a fraction of the side (multiplied by the
+/// height/width), otherwise pixels. A zero / empty range means no shift (no draw).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShiftRange {
+    Float(f64),
+    Int(u64),
+    Values(Vec<f64>),
+}
+
+impl From<f64> for ShiftRange {
+    fn from(r: f64) -> Self {
+        ShiftRange::Float(r)
+    }
+}
+
+impl ShiftRange {
+    fn is_off(&self) -> bool {
+        match self {
+            ShiftRange::Float(r) => *r == 0.0,
+            ShiftRange::Int(n) => *n == 0,
+            ShiftRange::Values(v) => v.is_empty(),
+        }
+    }
+
+    fn max(&self) -> f64 {
+        match self {
+            ShiftRange::Float(r) => *r,
+            ShiftRange::Int(n) => *n as f64,
+            ShiftRange::Values(v) => v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+
+    /// The shift in pixels for a side of `side` pixels, `None` when off.
+    fn draw(&self, rng: &mut ImageRng, side: f64) -> Option<f64> {
+        if self.is_off() {
+            return None;
+        }
+        let sign = |rng: &mut ImageRng| if rng.below(2) == 0 { -1.0 } else { 1.0 };
+        let mut t = match self {
+            ShiftRange::Float(r) => rng.uniform(-r, *r),
+            ShiftRange::Int(n) => rng.below(*n) as f64 * sign(rng),
+            ShiftRange::Values(v) => v[rng.below(v.len() as u64) as usize] * sign(rng),
+        };
+        if self.max() < 1.0 {
+            t *= side;
+        }
+        Some(t)
     }
 }
 
@@ -346,19 +402,11 @@ impl ImageDataGenerator {
         if self.rotation_range != 0.0 {
             p.theta = rng.uniform(-self.rotation_range, self.rotation_range);
         }
-        if self.height_shift_range != 0.0 {
-            let r = self.height_shift_range;
-            p.tx = rng.uniform(-r, r);
-            if r < 1.0 {
-                p.tx *= rows;
-            }
+        if let Some(tx) = self.height_shift_range.draw(rng, rows) {
+            p.tx = tx;
         }
-        if self.width_shift_range != 0.0 {
-            let r = self.width_shift_range;
-            p.ty = rng.uniform(-r, r);
-            if r < 1.0 {
-                p.ty *= cols;
-            }
+        if let Some(ty) = self.width_shift_range.draw(rng, cols) {
+            p.ty = ty;
         }
         if self.shear_range != 0.0 {
             p.shear = rng.uniform(-self.shear_range, self.shear_range);
