@@ -259,6 +259,14 @@ const SHIFT_CONST: &[f32] = &[
     5.3333335, 2.3333333, 0.0, 0.0, 0.0, 0.0, 2.6666667, 7.3333335, 4.3333335, 1.3333334, 6.0, 3.0, 0.0,
     4.6666665, 0.0, 0.0, 0.0, 0.0,
 ];
+const CHANNEL_SHIFT: &[f32] = &[
+    3.1666667, 7.3333335, 7.3333335, 6.166667, 7.3333335, 4.5, 5.833333, 2.8333333, 4.1666665, 7.3333335,
+    2.5, 7.1666665, 5.5, 2.5, 3.8333335, 7.3333335, 7.3333335, 6.8333335, 7.3333335, 5.166667, 6.5, 3.5,
+    4.833333, 7.3333335, 7.3333335, 4.833333, 6.166667, 3.1666667, 4.5, 7.3333335, 2.8333333, 7.3333335,
+    7.3333335, 5.833333, 7.1666665, 4.1666665, 2.5, 7.1666665, 7.3333335, 5.5, 6.8333335, 3.8333335,
+    5.166667, 7.3333335, 3.5, 7.3333335, 7.3333335, 6.5, 4.833333, 7.3333335, 3.1666667, 7.3333335,
+    7.3333335, 6.166667, 7.3333335, 4.5, 5.833333, 2.8333333, 4.1666665, 7.3333335,
+];
 
 /// The `data()` helper of the generator script.
 fn data(n: usize, m: usize, scale: f32) -> Vec<f32> {
@@ -730,6 +738,10 @@ fn affine_transforms_match_keras_apply_transform() {
         .apply_transform(&img, &[5, 6, 2], &TransformParams { tx: 2.0, ty: -1.0, ..Default::default() })
         .unwrap();
     close(&got, SHIFT_CONST, 1e-6, "shift");
+    let g = ImageDataGenerator::default();
+    let p =
+        TransformParams { channel_shift_intensity: Some(2.5), flip_horizontal: true, ..Default::default() };
+    close(&g.apply_transform(&img, &[5, 6, 2], &p).unwrap(), CHANNEL_SHIFT, 1e-6, "channel shift");
 }
 
 #[test]

@@ -44,3 +44,5 @@ rs("AFFINE_CF", g.apply_transform(np.ascontiguousarray(np.transpose(img, (2, 0, 
 g = ImageDataGenerator(fill_mode="constant", cval=0.0)
 rs("ROT90_CONST", g.apply_transform(np.copy(img), dict(theta=90.0)))
 rs("SHIFT_CONST", g.apply_transform(np.copy(img), dict(tx=2.0, ty=-1.0)))
+g = ImageDataGenerator()
+rs("CHANNEL_SHIFT", g.apply_transform(np.copy(img), dict(channel_shift_intensity=2.5, flip_horizontal=True)))

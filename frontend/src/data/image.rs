@@ -6,13 +6,15 @@
 //!
 //! What follows Keras exactly:
 //! - the order of operations: `random_transform` = affine (rotation, shift, shear, zoom about
-//!   the image centre, composed as `R . T . S . Z`), then horizontal flip, then vertical flip;
+//!   the image centre, composed as `R . T . S . Z`), channel shift, horizontal flip, vertical
+//!   flip;
 //!   `standardize` = rescale, samplewise centre, samplewise std, featurewise centre, featurewise
 //!   std (each std with `+ 1e-6`);
 //! - the affine sampling: SciPy's `ndimage.affine_transform(order=1)`, bilinear, with its
 //!   `fill_mode`s `nearest` (clamp), `constant` (`cval` outside `[0, n-1]`), `reflect`
 //!   (half-sample symmetric) and `wrap` (SciPy's `wrap`: period `n - 1`);
-//! - the draw order of `get_random_transform` (theta, tx, ty, shear, zoom x/y, flips);
+//! - the draw order of `get_random_transform` (theta, tx, ty, shear, zoom x/y, flips,
+//!   channel shift);
 //! - the iterator: `len = ceil(n / batch_size)`, `get(i)` reseeds with `seed + batches seen`,
 //!   `next` follows `_flow_index` (reshuffle when a pass starts), `reset`, `on_epoch_end`
 //!   (reshuffle), the `subset` split rule `split = int(n * validation_split)` with the
@@ -20,9 +22,9 @@
 //!
 //! What differs: random numbers come from a small local generator (SplitMix64), not NumPy's
 //! Mersenne Twister, so the same seed gives the same batches run after run here but not the
-//! same permutation or transform as Keras. Shift ranges (a fraction of the
-//! side when `< 1`, pixels otherwise, also in Keras's int / list forms, [`ShiftRange`]); ZCA whitening,
-//! `channel_shift_range`, `brightness_range` and `preprocessing_function` are not provided.
+//! same permutation or transform as Keras. Shift ranges take Keras's float, int and list
+//! forms ([`ShiftRange`]). ZCA whitening, `brightness_range`, `preprocessing_function`,
+//! `interpolation_order` other than 1 and the tuple form of `x` are not provided.
 //! Targets (`y`) and sample weights are float32.
 
 use std::path::{Path, PathBuf};
@@ -213,6 +215,8 @@ pub struct TransformParams {
     pub zy: f64,
     pub flip_horizontal: bool,
     pub flip_vertical: bool,
+    /// Added to every value, then clipped to the image's min/max (`None`: no shift).
+    pub channel_shift_intensity: Option<f64>,
 }
 
 impl Default for TransformParams {
@@ -226,6 +230,7 @@ impl Default for TransformParams {
             zy: 1.0,
             flip_horizontal: false,
             flip_vertical: false,
+            channel_shift_intensity: None,
         }
     }
 }
@@ -248,6 +253,8 @@ pub struct ImageDataGenerator {
     pub height_shift_range: ShiftRange,
     /// Shear angle in degrees, drawn from `[-r, r)`.
     pub shear_range: f64,
+    /// A channel shift intensity is drawn from `[-r, r)` (0: none).
+    pub channel_shift_range: f64,
     /// `[lower, upper]`; Keras's float `z` is `[1 - z, 1 + z]` (see [`zoom_range`]).
     pub zoom_range: [f64; 2],
     pub fill_mode: FillMode,
@@ -278,6 +285,7 @@ impl Default for ImageDataGenerator {
             width_shift_range: ShiftRange::Float(0.0),
             height_shift_range: ShiftRange::Float(0.0),
             shear_range: 0.0,
+            channel_shift_range: 0.0,
             zoom_range: [1.0, 1.0],
             fill_mode: FillMode::Nearest,
             cval: 0.0,
@@ -418,16 +426,26 @@ impl ImageDataGenerator {
         // Keras draws both flips' numbers whether the flips are on or not.
         p.flip_horizontal = (rng.random() < 0.5) && self.horizontal_flip;
         p.flip_vertical = (rng.random() < 0.5) && self.vertical_flip;
+        if self.channel_shift_range != 0.0 {
+            let r = self.channel_shift_range;
+            p.channel_shift_intensity = Some(rng.uniform(-r, r));
+        }
         p
     }
 
     /// Applies `params` to one image of `shape` (rank 3, in `data_format`): Keras's
-    /// `apply_transform` (affine, then horizontal flip, then vertical flip).
+    /// `apply_transform` (affine, channel shift, horizontal flip, vertical flip).
     pub fn apply_transform(&self, x: &[f32], shape: &[usize], params: &TransformParams) -> Result<Vec<f32>> {
         self.check_image("apply_transform", shape, x.len())?;
         let (ra, ca, cha) = self.data_format.image_axes();
         let dims = [shape[0], shape[1], shape[2]];
         let mut out = apply_affine_transform(x, dims, (ra, ca, cha), params, self.fill_mode, self.cval);
+        if let Some(c) = params.channel_shift_intensity {
+            // Keras's apply_channel_shift: the bounds are the whole image's min and max.
+            let lo = out.iter().copied().fold(f32::INFINITY, f32::min);
+            let hi = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            out.iter_mut().for_each(|v| *v = (*v + c as f32).clamp(lo, hi));
+        }
         if params.flip_horizontal {
             out = flip_axis(&out, dims, ca);
         }
