@@ -46,3 +46,26 @@ rs("ROT90_CONST", g.apply_transform(np.copy(img), dict(theta=90.0)))
 rs("SHIFT_CONST", g.apply_transform(np.copy(img), dict(tx=2.0, ty=-1.0)))
 g = ImageDataGenerator()
 rs("CHANNEL_SHIFT", g.apply_transform(np.copy(img), dict(channel_shift_intensity=2.5, flip_horizontal=True)))
+
+# Seeded draws: NumPy's MT19937 as Keras uses it.
+np.random.seed(5)
+print("const NP_PERM_SEED5_N10: &[usize] = &[" + ", ".join(str(v) for v in np.random.permutation(10)) + "];")
+print("const NP_RANDOM_SEED5: &[f64] = &[" + ", ".join(repr(float(np.random.random())) for _ in range(3)) + "];")
+print("const NP_RANDINT_SEED5: &[u64] = &[" + ", ".join(str(np.random.randint(0, 7)) for _ in range(5)) + "];")
+img8 = data(8 * 7 * 3, mod=23, scale=3.0).reshape(8, 7, 3)
+g = ImageDataGenerator(rotation_range=20, width_shift_range=0.2, height_shift_range=[1, 2], shear_range=5,
+                       zoom_range=0.1, horizontal_flip=True, vertical_flip=True, channel_shift_range=0.5)
+rs("RANDOM_SEED11", g.random_transform(np.copy(img8), seed=11))
+rs("RANDOM_SEED12", g.random_transform(np.copy(img8), seed=12))
+# The iterator: shuffled batches with a seed, through get and next.
+xs = data(23 * 2 * 2 * 1, mod=97, scale=1.0).reshape(23, 2, 2, 1)
+ys = np.arange(23, dtype="float32")
+it = ImageDataGenerator(horizontal_flip=True).flow(xs, ys, batch_size=5, shuffle=True, seed=7)
+got = [list(it[i][1]) for i in range(len(it))]
+it.on_epoch_end()
+got += [list(it[i][1]) for i in range(len(it))]
+print("const ITER_GET_Y: &[&[f32]] = &[" + ", ".join("&[" + ", ".join(f"{v:.1f}" for v in b) + "]" for b in got) + "];")
+rs("ITER_GET0_X", ImageDataGenerator(horizontal_flip=True).flow(xs, ys, batch_size=5, shuffle=True, seed=7)[0][0])
+it = ImageDataGenerator(horizontal_flip=True).flow(xs, ys, batch_size=5, shuffle=True, seed=7)
+got = [list(next(it)[1]) for _ in range(7)]
+print("const ITER_NEXT_Y: &[&[f32]] = &[" + ", ".join("&[" + ", ".join(f"{v:.1f}" for v in b) + "]" for b in got) + "];")

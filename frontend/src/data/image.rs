@@ -20,10 +20,9 @@
 //!   (reshuffle), the `subset` split rule `split = int(n * validation_split)` with the
 //!   validation part first, and the class-split error.
 //!
-//! What differs: random numbers come from a small local generator (SplitMix64), not NumPy's
-//! Mersenne Twister, so the same seed gives the same batches run after run here but not the
-//! same permutation or transform as Keras. Shift ranges take Keras's float, int and list
-//! forms ([`ShiftRange`]). ZCA whitening, `brightness_range`, `preprocessing_function`,
+//! Random numbers come from NumPy's legacy Mersenne Twister ([`ImageRng`]), seeded and drawn as
+//! Keras does, so a given `seed` gives Keras's permutations and transforms. Shift ranges take
+//! Keras's float, int and list forms ([`ShiftRange`]). ZCA whitening, `brightness_range`, `preprocessing_function`,
 //! `interpolation_order` other than 1 and the tuple form of `x` are not provided.
 //! Targets (`y`) and sample weights are float32.
 
@@ -152,13 +151,32 @@ impl HostArray {
     }
 }
 
-/// A small deterministic generator (SplitMix64) for shuffles and random transforms.
-#[derive(Debug, Clone)]
-pub struct ImageRng(u64);
+/// NumPy's legacy `RandomState` (MT19937) as `np.random.seed(int)` sets it, with the draws
+/// Keras's image code uses: `random_sample`, `uniform`, `randint(0, n)` / `choice(n)` and
+/// `permutation`. With the same seed it gives the same numbers as NumPy, so shuffles and random
+/// transforms match Keras's for a given `seed`.
+#[derive(Clone)]
+pub struct ImageRng {
+    mt: Box<[u32; 624]>,
+    pos: usize,
+}
+
+impl std::fmt::Debug for ImageRng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ImageRng(MT19937, pos {})", self.pos)
+    }
+}
 
 impl ImageRng {
+    /// `np.random.seed(seed)` (NumPy takes `0 <= seed < 2**32`; higher bits are dropped here).
     pub fn new(seed: u64) -> ImageRng {
-        ImageRng(seed)
+        let mut mt = Box::new([0u32; 624]);
+        let mut s = seed as u32;
+        for (i, m) in mt.iter_mut().enumerate() {
+            *m = s;
+            s = 1_812_433_253u32.wrapping_mul(s ^ (s >> 30)).wrapping_add(i as u32 + 1);
+        }
+        ImageRng { mt, pos: 624 }
     }
 
     /// A generator seeded from the process's hash randomness (for `seed = None`).
@@ -166,33 +184,76 @@ impl ImageRng {
         use std::hash::{BuildHasher, Hasher};
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         h.write_u64(0x9e37_79b9);
-        ImageRng(h.finish())
+        ImageRng::new(h.finish())
     }
 
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+    fn regenerate(&mut self) {
+        const UPPER: u32 = 0x8000_0000;
+        const LOWER: u32 = 0x7fff_ffff;
+        let mt = &mut self.mt;
+        for i in 0..624 {
+            let y = (mt[i] & UPPER) | (mt[(i + 1) % 624] & LOWER);
+            let mut v = mt[(i + 397) % 624] ^ (y >> 1);
+            if y & 1 != 0 {
+                v ^= 0x9908_b0df;
+            }
+            mt[i] = v;
+        }
+        self.pos = 0;
     }
 
-    /// Uniform in `[0, 1)`.
+    /// The next 32-bit output.
+    pub fn next_u32(&mut self) -> u32 {
+        if self.pos >= 624 {
+            self.regenerate();
+        }
+        let mut y = self.mt[self.pos];
+        self.pos += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+
+    /// Uniform in `[0, 1)`: `np.random.random()` (53 bits from two outputs).
     pub fn random(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        let a = (self.next_u32() >> 5) as f64;
+        let b = (self.next_u32() >> 6) as f64;
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
     }
 
-    /// Uniform in `[low, high)`.
+    /// `np.random.uniform(low, high)`.
     pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
         low + (high - low) * self.random()
     }
 
-    /// Uniform integer in `[0, n)` (`n > 0`).
+    /// `np.random.randint(0, n)` (`n > 0`), NumPy's masked rejection sampling.
     pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
+        if n <= 1 {
+            return 0;
+        }
+        let max = n - 1;
+        let mut mask = max;
+        for s in [1, 2, 4, 8, 16, 32] {
+            mask |= mask >> s;
+        }
+        if max <= u32::MAX as u64 {
+            loop {
+                let v = (self.next_u32() as u64) & mask;
+                if v <= max {
+                    return v;
+                }
+            }
+        }
+        loop {
+            let v = (((self.next_u32() as u64) << 32) | self.next_u32() as u64) & mask;
+            if v <= max {
+                return v;
+            }
+        }
     }
 
-    /// A random permutation of `0..n` (Fisher-Yates).
+    /// `np.random.permutation(n)` (NumPy's legacy shuffle of `arange(n)`).
     pub fn permutation(&mut self, n: usize) -> Vec<usize> {
         let mut v: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {
