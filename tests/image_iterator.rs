@@ -588,6 +588,16 @@ fn bad_inputs_are_errors_naming_the_shape() {
     .to_string();
     assert!(e.contains("sample_weight"), "{e}");
     assert!(HostArray::new(vec![0.0; 5], &[2, 2]).is_err());
+    // Public fields out of step are an error, not a panic.
+    let bad = HostArray { data: vec![0.0; 3], dims: vec![2, 2, 2, 1] };
+    let e =
+        NumpyArrayIterator::new(bad.clone(), None, gen.clone(), Default::default()).unwrap_err().to_string();
+    assert!(e.contains("NumpyArrayIterator") && e.contains("[2, 2, 2, 1]"), "{e}");
+    assert!(ImageDataGenerator::default().fit(&bad, false, 1, None).is_err());
+    // From a runtime tensor.
+    let t = wgkeras::runtime::Tensor::from_vec(vec![1i32, 2, 3, 4], &[1, 2, 2, 1], &Device::Cpu).unwrap();
+    let h = HostArray::from_tensor(&t).unwrap();
+    assert_eq!((h.data.clone(), h.dims.clone()), (vec![1.0, 2.0, 3.0, 4.0], vec![1, 2, 2, 1]));
     // Keras only warns for a channel count outside {1, 3, 4}: accepted here, nothing changes.
     let mut it = NumpyArrayIterator::new(images(2, 2, 2, 5), None, gen.clone(), Default::default()).unwrap();
     assert_eq!(it.get(0).unwrap().x.shape(), &[2, 2, 2, 5]);

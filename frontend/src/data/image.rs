@@ -24,7 +24,9 @@
 //! Keras does, so a given `seed` gives Keras's permutations and transforms. Shift ranges take
 //! Keras's float, int and list forms ([`ShiftRange`]). ZCA whitening, `brightness_range`, `preprocessing_function`,
 //! `interpolation_order` other than 1 and the tuple form of `x` are not provided.
-//! Targets (`y`) and sample weights are float32.
+//! Targets (`y`) and sample weights are float32. With `subset`, the sample weights are split
+//! with `x` and `y` (Keras leaves them unsplit and then indexes the whole array with the
+//! subset's indices, which pairs weights with the wrong samples).
 
 use std::path::{Path, PathBuf};
 
@@ -110,6 +112,27 @@ impl HostArray {
             ));
         }
         Ok(HostArray { data, dims: dims.to_vec() })
+    }
+
+    /// The values of a runtime tensor (any dtype, any device), as f32.
+    pub fn from_tensor(t: &wgkeras_runtime::Tensor) -> Result<HostArray> {
+        Ok(HostArray { data: t.to_vec_f32()?, dims: t.shape().to_vec() })
+    }
+
+    /// Errs (naming `op`) when the public fields disagree: `data.len()` != product of `dims`.
+    fn check(&self, op: &'static str, what: &str) -> Result<()> {
+        let n: usize = self.dims.iter().product();
+        if n != self.data.len() {
+            return Err(Error::arg(
+                op,
+                format!(
+                    "`{what}` has shape {:?} ({n} values) but holds {} values",
+                    self.dims,
+                    self.data.len()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Number of samples (first dimension; 0 for a scalar).
@@ -615,6 +638,7 @@ impl ImageDataGenerator {
     /// `featurewise_std_normalization`) of `x` (rank 4), after `rescale` and, with `augment`,
     /// over `rounds` randomly transformed copies.
     pub fn fit(&mut self, x: &HostArray, augment: bool, rounds: usize, seed: Option<u64>) -> Result<()> {
+        x.check("ImageDataGenerator.fit", "x")?;
         if x.dims.len() != 4 {
             return Err(Error::arg(
                 "ImageDataGenerator.fit",
@@ -951,6 +975,10 @@ impl NumpyArrayIterator {
         options: FlowOptions,
     ) -> Result<NumpyArrayIterator> {
         let generator = image_data_generator.validate()?;
+        x.check(OP_ITER, "x")?;
+        if let Some(y) = &y {
+            y.check(OP_ITER, "y")?;
+        }
         if options.batch_size == 0 {
             return Err(Error::arg(OP_ITER, "batch_size must be at least 1, got 0"));
         }
