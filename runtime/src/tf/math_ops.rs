@@ -55,7 +55,6 @@ fn int_truncdiv(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     if dtype == DType::I32 {
         // Final fix: the remainder must have x's sign (or be 0) and |r| < |y|.
         let zero = scalar_like(0.0, dtype, x)?;
-        let one = scalar_like(1.0, dtype, x)?;
         let r = ops::subtract(x, &ops::multiply(&q, y)?)?;
         let sy = ops::sign(y)?;
         let sx = ops::sign(x)?;
@@ -67,7 +66,6 @@ fn int_truncdiv(x: &Tensor, y: &Tensor) -> Result<Tensor> {
         let r = ops::subtract(x, &ops::multiply(&q, y)?)?;
         let too_big = ops::greater_equal(&ops::abs(&r)?, &ops::abs(y)?)?;
         q = ops::where_(&too_big, &ops::add(&q, &step)?, &q)?;
-        let _ = one;
     } else {
         let r = ops::subtract(x, &ops::multiply(&q, y)?)?;
         let too_big = ops::greater_equal(&r, y)?;
@@ -83,13 +81,13 @@ fn check_no_zero(op: &'static str, y: &Tensor) -> Result<()> {
     Ok(())
 }
 
-/// `tf.truncatediv(x, y)`: division rounded toward zero for integers (an error on a zero
-/// divisor, as TensorFlow's CPU kernel); for floats it is plain division.
+/// `tf.truncatediv(x, y)`: division rounded toward zero (an integer zero divisor is an
+/// error, as in TensorFlow's CPU kernel).
 pub fn truncatediv(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     const OP: &str = "tf.truncatediv";
     same_dtype(OP, x, y)?;
     if x.dtype().is_float() {
-        return ops::divide(x, y).map_err(named(OP));
+        return ops::divide(x, y).and_then(|q| trunc(&q)).map_err(named(OP));
     }
     check_no_zero(OP, y)?;
     int_truncdiv(x, y).map_err(named(OP))
@@ -109,16 +107,12 @@ pub fn truncatemod(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     ops::subtract(x, &ops::multiply(&q, y)?).map_err(named(OP))
 }
 
-/// `tf.realdiv(x, y)`: `x / y` in x's dtype (integers divide toward zero).
+/// `tf.realdiv(x, y)`: `x / y` of float tensors (TensorFlow has no integer RealDiv kernel).
 pub fn realdiv(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     const OP: &str = "tf.realdiv";
     same_dtype(OP, x, y)?;
-    if x.dtype().is_float() {
-        ops::divide(x, y).map_err(named(OP))
-    } else {
-        check_no_zero(OP, y)?;
-        int_truncdiv(x, y).map_err(named(OP))
-    }
+    float_only(OP, x)?;
+    ops::divide(x, y).map_err(named(OP))
 }
 
 /// `tf.clip_by_value(t, clip_value_min, clip_value_max)`: `minimum(maximum(t, min), max)`;
