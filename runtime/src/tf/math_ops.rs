@@ -128,7 +128,8 @@ pub fn clip_by_value(t: &Tensor, clip_value_min: &Tensor, clip_value_max: &Tenso
             ));
         }
     }
-    let out = ops::minimum(&ops::maximum(t, clip_value_min)?, clip_value_max).map_err(named(OP))?;
+    let out =
+        ops::maximum(t, clip_value_min).and_then(|m| ops::minimum(&m, clip_value_max)).map_err(named(OP))?;
     if out.dims() != t.dims() {
         return Err(Error::shapes(OP, t.dims(), out.dims(), "the clip bounds must broadcast to t's shape"));
     }
@@ -333,7 +334,7 @@ pub fn pad(tensor: &Tensor, paddings: &[[i64; 2]], mode: &str, constant_values: 
                 ))
             }
         };
-        if b > limit || a > limit {
+        if (b > 0 && b > limit) || (a > 0 && a > limit) {
             return Err(Error::arg(
                 OP,
                 format!("paddings {:?} of dim {i} (size {d}) must be at most {limit} in {mode} mode", [b, a]),
