@@ -215,3 +215,28 @@ fn seed_page_examples() {
         assert_eq!(m.to_vec::<i32>().unwrap(), vec![-1, 1]);
     }
 }
+
+#[test]
+fn unique_agrees_and_matches_the_seed_example() {
+    let mut rng = Rng::new(11);
+    for n in [0usize, 1, 7, 40, 129] {
+        let x = rand_nonzero_ints(&mut rng, &[n], false);
+        for part in 0..3 {
+            check_backends(&format!("unique_with_counts n={n} part {part}"), &[x.clone()], 0.0, 0.0, |t| {
+                let (y, i, c) = tf::unique_with_counts(&t[0], DType::I32)?;
+                Ok([y, i, c][part].clone())
+            });
+        }
+    }
+    for d in devices() {
+        let x = ints(&[1, 1, 2, 4, 4, 4, 7, 8, 8], &[9], &d);
+        let (y, idx, counts) = tf::unique_with_counts(&x, DType::I32).unwrap();
+        assert_eq!(y.to_vec::<i32>().unwrap(), vec![1, 2, 4, 7, 8]);
+        assert_eq!(idx.to_vec::<i32>().unwrap(), vec![0, 0, 1, 2, 2, 2, 3, 4, 4]);
+        assert_eq!(counts.to_vec::<i32>().unwrap(), vec![2, 1, 3, 1, 2]);
+        let (y2, _) = tf::unique(&x, DType::I32).unwrap();
+        assert_eq!(y2.to_vec::<i32>().unwrap(), vec![1, 2, 4, 7, 8]);
+    }
+    err_names("tf.unique", tf::unique(&ints(&[1, 2, 3, 4], &[2, 2], &Device::Cpu), DType::I32));
+    err_names("tf.unique_with_counts", tf::unique_with_counts(&ints(&[1], &[1], &Device::Cpu), DType::F32));
+}

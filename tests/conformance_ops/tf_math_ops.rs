@@ -1,7 +1,7 @@
 //! Conformance dispatch: the TensorFlow-named math ops (`tf.zeros_like`, `tf.ones_like`,
 //! `tf.truncatediv`, `tf.truncatemod`, `tf.realdiv`, `tf.clip_by_value`, `tf.clip_by_norm`,
 //! `tf.clip_by_global_norm`, `tf.searchsorted`, `tf.norm`, `tf.tensordot`, `tf.einsum`,
-//! `tf.pad`), with TensorFlow's argument names.
+//! `tf.pad`, `tf.unique`, `tf.unique_with_counts`), with TensorFlow's argument names.
 
 use super::{is_tensor, number, one, parse_tensor, Call, OpResult};
 use serde_json::Value;
@@ -99,6 +99,17 @@ pub fn call(c: &Call) -> Option<OpResult> {
             };
             let mode = c.opt_str(2, "mode")?.unwrap_or("CONSTANT");
             one(tf::pad(&c.tensor(0, "tensor")?, &rows, mode, c.f64_or(3, "constant_values", 0.0)?))
+        })(),
+        "tf.unique" => (|| {
+            let (y, idx) = tf::unique(&c.tensor(0, "x")?, c.opt_dtype(1, "out_idx")?.unwrap_or(DType::I32))
+                .map_err(|e| e.to_string())?;
+            Ok(vec![y, idx])
+        })(),
+        "tf.unique_with_counts" => (|| {
+            let (y, idx, n) =
+                tf::unique_with_counts(&c.tensor(0, "x")?, c.opt_dtype(1, "out_idx")?.unwrap_or(DType::I32))
+                    .map_err(|e| e.to_string())?;
+            Ok(vec![y, idx, n])
         })(),
         _ => return None,
     };

@@ -100,4 +100,10 @@ case("pad_constant_value", "pad", [randn(2, 3), [[0, 2], [1, 0]]], {"constant_va
 case("pad_reflect_3d", "pad", [randn(2, 3, 4), [[1, 0], [2, 1], [0, 3]]], {"mode": "reflect"})
 case("pad_symmetric_full", "pad", [randn(3, 2), [[3, 3], [2, 1]]], {"mode": "symmetric"})
 
+cases.append(op_case("unique_seed", "tf.unique", lambda x, **kw: list(tf.unique(x, **kw)), [np.array([1, 1, 2, 4, 4, 4, 7, 8, 8], i32)]))
+cases.append(op_case("unique_float", "tf.unique", lambda x, **kw: list(tf.unique(x, **kw)), [np.array([0.5, -1, 0.5, 3, -1], f32)]))
+cases.append(op_case("unique_single", "tf.unique", lambda x, **kw: list(tf.unique(x, **kw)), [np.array([5], i32)]))
+cases.append(op_case("unique_with_counts_seed", "tf.unique_with_counts", lambda x, **kw: list(tf.unique_with_counts(x, **kw)), [np.array([1, 1, 2, 4, 4, 4, 7, 8, 8], i32)]))
+cases.append(op_case("unique_with_counts_rand", "tf.unique_with_counts", lambda x, **kw: list(tf.unique_with_counts(x, **kw)), [r.integers(-5, 5, 40).astype(i32)]))
+
 write("ops_tf_math.json", cases, made_with=f"tensorflow {tf.__version__}")

@@ -1,7 +1,7 @@
 //! TensorFlow-named eager math ops: `tf.zeros_like`, `tf.ones_like`, `tf.truncatediv`,
 //! `tf.truncatemod`, `tf.realdiv`, `tf.clip_by_value`, `tf.clip_by_norm`,
-//! `tf.clip_by_global_norm`, `tf.searchsorted`, `tf.norm`, `tf.tensordot`, `tf.einsum` and
-//! `tf.pad`, with TensorFlow 2.x argument names, composed from the runtime's eager ops.
+//! `tf.clip_by_global_norm`, `tf.searchsorted`, `tf.norm`, `tf.tensordot`, `tf.einsum`,
+//! `tf.pad`, `tf.unique` and `tf.unique_with_counts`, with TensorFlow 2.x argument names, composed from the runtime's eager ops.
 
 use super::named;
 use crate::dtype::DType;
@@ -344,4 +344,65 @@ pub fn pad(tensor: &Tensor, paddings: &[[i64; 2]], mode: &str, constant_values: 
     }
     let cv = if mode_l == "constant" { Some(constant_values) } else { None };
     ops::pad(tensor, &widths, &mode_l, cv).map_err(named(OP))
+}
+
+/// `tf.unique_with_counts(x, out_idx=int32)`: the distinct values of the 1-D `x` in order of
+/// first occurrence, the index of each element's value in them, and each value's count.
+/// Composed from an all-pairs equality matrix (O(n²) memory); the number of distinct values is
+/// read back to the host, since it is the output's shape. NaNs compare unequal to everything.
+pub fn unique_with_counts(x: &Tensor, out_idx: DType) -> Result<(Tensor, Tensor, Tensor)> {
+    const OP: &str = "tf.unique_with_counts";
+    unique_impl(OP, x, out_idx)
+}
+
+/// `tf.unique(x, out_idx=int32)`: [`unique_with_counts`] without the counts.
+pub fn unique(x: &Tensor, out_idx: DType) -> Result<(Tensor, Tensor)> {
+    let (y, idx, _) = unique_impl("tf.unique", x, out_idx)?;
+    Ok((y, idx))
+}
+
+fn unique_impl(op: &'static str, x: &Tensor, out_idx: DType) -> Result<(Tensor, Tensor, Tensor)> {
+    if x.rank() != 1 {
+        return Err(Error::arg(op, format!("x must be 1-D, got shape {:?}", x.dims())));
+    }
+    if out_idx != DType::I32 {
+        return Err(Error::dtype(op, out_idx, "int32 for out_idx"));
+    }
+    let n = x.dims()[0];
+    let dev = x.device();
+    let f = || -> Result<(Tensor, Tensor, Tensor)> {
+        if n == 0 {
+            let e = ops::zeros(&[0], DType::I32, &dev)?;
+            return Ok((x.clone(), e.clone(), e));
+        }
+        let eq = ops::equal(&ops::expand_dims(x, &[1])?, &ops::expand_dims(x, &[0])?)?;
+        let eqi = ops::cast(&eq, DType::I32)?;
+        let first = ops::argmax(&eqi, Some(1), false)?;
+        let pos = ops::arange(0.0, n as f64, 1.0, DType::I32, &dev)?;
+        // A NaN matches nothing, not even itself: its own position is its first occurrence.
+        let self_eq = ops::take_along_axis(&eqi, &ops::expand_dims(&pos, &[1])?, Some(1))?;
+        let own = ops::equal(&ops::reshape(&self_eq, &[-1])?, &ops::zeros(&[], DType::I32, &dev)?)?;
+        let first = ops::where_(&own, &pos, &ops::cast(&first, DType::I32)?)?;
+        let is_first = ops::equal(&first, &pos)?;
+        let keep: Vec<i32> = is_first
+            .to_vec_f64()?
+            .iter()
+            .enumerate()
+            .filter(|(_, &v)| v != 0.0)
+            .map(|(i, _)| i as i32)
+            .collect();
+        let k = keep.len();
+        let keep = Tensor::from_vec(keep, &[k], &dev)?;
+        let y = ops::take(x, &keep, Some(0))?;
+        let rank = ops::subtract(
+            &ops::cumsum(&ops::cast(&is_first, DType::I32)?, Some(0), None)?,
+            &ops::ones(&[], DType::I32, &dev)?,
+        )?;
+        let idx = ops::take(&rank, &first, Some(0))?;
+        let counts_all = ops::sum(&eqi, Some(&[1]), false)?;
+        let counts = ops::take(&ops::cast(&counts_all, DType::I32)?, &keep, Some(0))?;
+        let counts = ops::maximum(&counts, &ops::ones(&[], DType::I32, &dev)?)?;
+        Ok((y, ops::cast(&idx, DType::I32)?, counts))
+    };
+    f().map_err(named(op))
 }
