@@ -240,3 +240,23 @@ fn unique_agrees_and_matches_the_seed_example() {
     err_names("tf.unique", tf::unique(&ints(&[1, 2, 3, 4], &[2, 2], &Device::Cpu), DType::I32));
     err_names("tf.unique_with_counts", tf::unique_with_counts(&ints(&[1], &[1], &Device::Cpu), DType::F32));
 }
+
+#[test]
+fn unsigned_truncatediv_is_exact() {
+    let mut rng = Rng::new(21);
+    let n = 300;
+    let x: Vec<u32> = (0..n).map(|_| rng.next_u64() as u32).collect();
+    let y: Vec<u32> = (0..n)
+        .map(|i| if i % 2 == 0 { 1 + rng.below(50) as u32 } else { 1 + rng.next_u64() as u32 % 100_000 })
+        .collect();
+    for d in devices() {
+        let xt = Tensor::from_vec(x.clone(), &[n], &d).unwrap();
+        let yt = Tensor::from_vec(y.clone(), &[n], &d).unwrap();
+        let q = tf::truncatediv(&xt, &yt).unwrap().to_vec::<u32>().unwrap();
+        let m = tf::truncatemod(&xt, &yt).unwrap().to_vec::<u32>().unwrap();
+        let want_q: Vec<u32> = x.iter().zip(&y).map(|(a, b)| a / b).collect();
+        let want_m: Vec<u32> = x.iter().zip(&y).map(|(a, b)| a % b).collect();
+        assert_eq!(q, want_q, "u32 truncatediv on {d:?}");
+        assert_eq!(m, want_m, "u32 truncatemod on {d:?}");
+    }
+}

@@ -44,11 +44,16 @@ fn trunc(x: &Tensor) -> Result<Tensor> {
 fn int_truncdiv(x: &Tensor, y: &Tensor) -> Result<Tensor> {
     let dtype = x.dtype();
     let yf = ops::cast(y, DType::F32)?;
+    // Unsigned estimates are scaled down so that they never overshoot: the remainder then
+    // stays non-negative (no wrap-around) and shrinks by about 2^-20 per refinement.
+    let factor = if dtype == DType::I32 { 1.0 } else { 1.0 - 1.0 / (1u32 << 20) as f64 };
+    let shrink = scalar_like(factor, DType::F32, x)?;
     let est = |num: &Tensor| -> Result<Tensor> {
-        ops::cast(&trunc(&ops::divide(&ops::cast(num, DType::F32)?, &yf)?)?, dtype)
+        let qf = ops::multiply(&ops::divide(&ops::cast(num, DType::F32)?, &yf)?, &shrink)?;
+        ops::cast(&trunc(&qf)?, dtype)
     };
     let mut q = est(x)?;
-    for _ in 0..2 {
+    for _ in 0..3 {
         let r = ops::subtract(x, &ops::multiply(&q, y)?)?;
         q = ops::add(&q, &est(&r)?)?;
     }
