@@ -1,8 +1,68 @@
-//! Conformance dispatch for this family (being written).
+//! Conformance dispatch: the TensorFlow-named array ops (`runtime::tf::array_ops`), with
+//! TensorFlow's argument names.
 
-use super::{Call, OpResult};
+use super::{many, one, parse_tensor, Call, OpResult};
+use wgkeras::runtime::tf;
+use wgkeras::runtime::DType;
 
 pub fn call(c: &Call) -> Option<OpResult> {
-    let _ = c;
-    None
+    let r = match c.name {
+        "tf.size" => (|| one(tf::size(&c.tensor(0, "input")?)))(),
+        "tf.rank" => (|| one(tf::rank(&c.tensor(0, "input")?)))(),
+        "tf.shape" => (|| one(tf::shape(&c.tensor(0, "input")?)))(),
+        "tf.shape_n" => (|| many(tf::shape_n(&c.tensors(0, "input")?)))(),
+        "tf.identity" => (|| one(tf::identity(&c.tensor(0, "input")?)))(),
+        "tf.identity_n" => (|| many(tf::identity_n(&c.tensors(0, "input")?)))(),
+        "tf.reverse" => (|| one(tf::reverse(&c.tensor(0, "tensor")?, &c.ints(1, "axis")?)))(),
+        "tf.roll" => (|| one(tf::roll(&c.tensor(0, "input")?, &c.ints(1, "shift")?, &c.ints(2, "axis")?)))(),
+        "tf.where" => (|| {
+            let x = c.opt_tensor(1, "x")?;
+            let y = c.opt_tensor(2, "y")?;
+            one(tf::where_(&c.tensor(0, "condition")?, x.as_ref(), y.as_ref()))
+        })(),
+        "tf.boolean_mask" => {
+            (|| one(tf::boolean_mask(&c.tensor(0, "tensor")?, &c.tensor(1, "mask")?, c.opt_i64(2, "axis")?)))(
+            )
+        }
+        "tf.sequence_mask" => (|| {
+            let dtype = c.opt_dtype(2, "dtype")?.unwrap_or(DType::Bool);
+            one(tf::sequence_mask(&c.tensor(0, "lengths")?, c.opt_i64(1, "maxlen")?, dtype))
+        })(),
+        "tf.meshgrid" => (|| {
+            let args = c.args.iter().map(|v| parse_tensor(v, c.device)).collect::<Result<Vec<_>, _>>()?;
+            let indexing = c.opt_str(usize::MAX, "indexing")?.unwrap_or("xy");
+            many(tf::meshgrid(&args, indexing))
+        })(),
+        "tf.gather" => (|| {
+            one(tf::gather(
+                &c.tensor(0, "params")?,
+                &c.tensor(1, "indices")?,
+                c.opt_i64(3, "axis")?,
+                c.i64_or(4, "batch_dims", 0)?,
+            ))
+        })(),
+        "tf.gather_nd" => (|| {
+            one(tf::gather_nd(
+                &c.tensor(0, "params")?,
+                &c.tensor(1, "indices")?,
+                c.i64_or(2, "batch_dims", 0)?,
+            ))
+        })(),
+        "tf.scatter_nd" => {
+            (|| one(tf::scatter_nd(&c.tensor(0, "indices")?, &c.tensor(1, "updates")?, &c.ints(2, "shape")?)))(
+            )
+        }
+        "tf.unravel_index" => (|| one(tf::unravel_index(&c.tensor(0, "indices")?, &c.ints(1, "dims")?)))(),
+        "tf.range" => (|| {
+            one(tf::range(
+                c.f64(0, "start")?,
+                c.opt_f64(1, "limit")?,
+                c.f64_or(2, "delta", 1.0)?,
+                c.opt_dtype(3, "dtype")?,
+                c.device,
+            ))
+        })(),
+        _ => return None,
+    };
+    Some(r)
 }

@@ -1,1 +1,515 @@
-//! (being written)
+//! TensorFlow-named eager array ops (`tf.size`, `tf.rank`, `tf.shape`, `tf.shape_n`,
+//! `tf.identity`, `tf.identity_n`, `tf.reverse`, `tf.roll`, `tf.where`, `tf.boolean_mask`,
+//! `tf.sequence_mask`, `tf.meshgrid`, `tf.gather`, `tf.gather_nd`, `tf.scatter_nd`,
+//! `tf.unravel_index`, `tf.range`), with TensorFlow 2.x argument names and semantics.
+//!
+//! Each op is composed from the runtime's eager ops (views, `take`, `scatter`, elementwise
+//! ops), so it runs on the CPU and on the GPU with the same kernels. Index tensors whose values
+//! decide the output shape or must be range checked (as TensorFlow's CPU kernels do) are read
+//! back to the host. TensorFlow's int64 outputs (`tf.where` coordinates, `out_type=int64`)
+//! are int32 here, the widest integer dtype of the runtime.
+
+use super::named;
+use crate::device::Device;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::ops::{self, View};
+use crate::shape::normalize_axis;
+use crate::tensor::{same_device, Tensor};
+
+/// Host copy of an integer tensor; a float tensor is an error naming `op`.
+fn host_ints(op: &'static str, what: &str, t: &Tensor) -> Result<Vec<i64>> {
+    if !t.dtype().is_int() {
+        return Err(Error::dtype(op, t.dtype(), format!("an integer dtype for {what}")));
+    }
+    Ok(t.to_vec_f64()?.into_iter().map(|v| v as i64).collect())
+}
+
+fn i32_tensor(op: &'static str, v: Vec<i64>, dims: &[usize], device: &Device) -> Result<Tensor> {
+    let v: Vec<i32> = v
+        .into_iter()
+        .map(|x| i32::try_from(x).map_err(|_| Error::arg(op, format!("value {x} does not fit in int32"))))
+        .collect::<Result<_>>()?;
+    Tensor::from_vec(v, dims, device)
+}
+
+fn to_i32(op: &'static str, x: usize) -> Result<i64> {
+    i32::try_from(x).map(i64::from).map_err(|_| Error::arg(op, format!("size {x} does not fit in int32")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shape queries and identities
+// ---------------------------------------------------------------------------------------------
+
+/// `tf.size(input)`: the number of elements, an int32 scalar on the input's device.
+pub fn size(input: &Tensor) -> Result<Tensor> {
+    const OP: &str = "tf.size";
+    i32_tensor(OP, vec![to_i32(OP, input.numel())?], &[], &input.device())
+}
+
+/// `tf.rank(input)`: the number of dims, an int32 scalar on the input's device.
+pub fn rank(input: &Tensor) -> Result<Tensor> {
+    const OP: &str = "tf.rank";
+    i32_tensor(OP, vec![input.rank() as i64], &[], &input.device())
+}
+
+/// `tf.shape(input)`: the dims as an int32 vector on the input's device.
+pub fn shape(input: &Tensor) -> Result<Tensor> {
+    const OP: &str = "tf.shape";
+    let v = input.dims().iter().map(|&d| to_i32(OP, d)).collect::<Result<Vec<_>>>()?;
+    i32_tensor(OP, v, &[input.rank()], &input.device())
+}
+
+/// `tf.shape_n(input)`: [`shape`] of each tensor.
+pub fn shape_n(input: &[Tensor]) -> Result<Vec<Tensor>> {
+    input.iter().map(|t| shape(t).map_err(named("tf.shape_n"))).collect()
+}
+
+/// `tf.identity(input)`: the same values (tensors are immutable, so this shares the storage).
+pub fn identity(input: &Tensor) -> Result<Tensor> {
+    Ok(input.clone())
+}
+
+/// `tf.identity_n(input)`: [`identity`] of each tensor.
+pub fn identity_n(input: &[Tensor]) -> Result<Vec<Tensor>> {
+    Ok(input.to_vec())
+}
+
+// ---------------------------------------------------------------------------------------------
+// reverse, roll
+// ---------------------------------------------------------------------------------------------
+
+fn unique_axes(op: &'static str, axis: &[i64], rank: usize) -> Result<Vec<usize>> {
+    let mut seen = vec![false; rank];
+    let mut out = Vec::with_capacity(axis.len());
+    for &a in axis {
+        let ax = normalize_axis(op, a, rank).map_err(named(op))?;
+        if seen[ax] {
+            return Err(Error::arg(op, format!("axis {axis:?}: dim {ax} is given more than once")));
+        }
+        seen[ax] = true;
+        out.push(ax);
+    }
+    Ok(out)
+}
+
+/// `tf.reverse(tensor, axis)`: the tensor reversed along each dim of `axis` (negative axes count
+/// from the end; a repeated dim is an error). One strided copy.
+pub fn reverse(tensor: &Tensor, axis: &[i64]) -> Result<Tensor> {
+    const OP: &str = "tf.reverse";
+    let axes = unique_axes(OP, axis, tensor.rank())?;
+    let mut view = View::contiguous(tensor.dims());
+    for ax in axes {
+        view = view.flipped(ax);
+    }
+    ops::gather_view(tensor, &view).map_err(named(OP))
+}
+
+/// `tf.roll(input, shift, axis)`: elements shifted by `shift[i]` along `axis[i]`, wrapping
+/// around; an axis may repeat (its shifts add). A scalar shift and axis are one-element lists.
+pub fn roll(input: &Tensor, shift: &[i64], axis: &[i64]) -> Result<Tensor> {
+    const OP: &str = "tf.roll";
+    if shift.len() != axis.len() {
+        return Err(Error::arg(OP, format!("shift {shift:?} and axis {axis:?} must have the same length")));
+    }
+    let rank = input.rank();
+    let mut total = vec![0i64; rank];
+    for (&s, &a) in shift.iter().zip(axis) {
+        let ax = normalize_axis(OP, a, rank).map_err(named(OP))?;
+        total[ax] = total[ax].wrapping_add(s);
+    }
+    let device = input.device();
+    let mut out = input.clone();
+    for (ax, &s) in total.iter().enumerate() {
+        let n = input.dims()[ax];
+        if n == 0 || s.rem_euclid(n as i64) == 0 {
+            continue;
+        }
+        let s = s.rem_euclid(n as i64) as usize;
+        let idx: Vec<i64> = (0..n).map(|i| ((i + n - s) % n) as i64).collect();
+        let idx = i32_tensor(OP, idx, &[n], &device)?;
+        out = ops::take(&out, &idx, Some(ax as i64)).map_err(named(OP))?;
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// where, boolean_mask, sequence_mask
+// ---------------------------------------------------------------------------------------------
+
+/// `tf.where(condition)`: the coordinates of the true (non-zero) elements of `condition`, in
+/// row-major order, as an int32 `[count, rank]` tensor (int64 in TensorFlow). Reads back the
+/// condition, as the output shape depends on it.
+pub fn where_indices(condition: &Tensor) -> Result<Tensor> {
+    const OP: &str = "tf.where";
+    let vals = condition.to_vec_f64().map_err(named(OP))?;
+    let dims = condition.dims();
+    let rank = dims.len();
+    let mut coords = Vec::new();
+    let mut count = 0;
+    for (flat, v) in vals.iter().enumerate() {
+        if *v != 0.0 {
+            count += 1;
+            let mut rem = flat;
+            let start = coords.len();
+            coords.resize(start + rank, 0i64);
+            for d in (0..rank).rev() {
+                coords[start + d] = (rem % dims[d]) as i64;
+                rem /= dims[d];
+            }
+        }
+    }
+    i32_tensor(OP, coords, &[count, rank], &condition.device())
+}
+
+/// `tf.where(condition, x, y)`: `x` where `condition` is true and `y` elsewhere, all three
+/// broadcast together (TensorFlow 2 semantics).
+pub fn where_select(condition: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+    const OP: &str = "tf.where";
+    if condition.dtype() != DType::Bool {
+        return Err(Error::dtype(OP, condition.dtype(), "bool for condition"));
+    }
+    if x.dtype() != y.dtype() {
+        return Err(Error::arg(OP, format!("x has dtype {} but y has dtype {}", x.dtype(), y.dtype())));
+    }
+    ops::where_(condition, x, y).map_err(named(OP))
+}
+
+/// `tf.where(condition, x=None, y=None)`: [`where_indices`] with neither `x` nor `y`,
+/// [`where_select`] with both; one of them alone is an error.
+pub fn where_(condition: &Tensor, x: Option<&Tensor>, y: Option<&Tensor>) -> Result<Tensor> {
+    match (x, y) {
+        (None, None) => where_indices(condition),
+        (Some(x), Some(y)) => where_select(condition, x, y),
+        _ => Err(Error::arg("tf.where", "x and y must both be given or both be None")),
+    }
+}
+
+/// `tf.boolean_mask(tensor, mask, axis=None)`: the slices of `tensor` where `mask` is true; the
+/// `mask.rank()` dims from `axis` (default 0) become one dim of size `count(mask)`. The mask's
+/// shape must equal those dims. Reads back the mask.
+pub fn boolean_mask(tensor: &Tensor, mask: &Tensor, axis: Option<i64>) -> Result<Tensor> {
+    const OP: &str = "tf.boolean_mask";
+    same_device(OP, &[tensor, mask])?;
+    if mask.dtype() != DType::Bool {
+        return Err(Error::dtype(OP, mask.dtype(), "bool for mask"));
+    }
+    let k = mask.rank();
+    if k == 0 {
+        return Err(Error::arg(OP, "mask cannot be a scalar"));
+    }
+    let rank = tensor.rank();
+    let axis = axis.unwrap_or(0);
+    let ax = if axis < 0 { axis + rank as i64 } else { axis };
+    if ax < 0 || ax as usize + k > rank {
+        return Err(Error::arg(
+            OP,
+            format!("axis {axis} with a mask of rank {k} does not fit a tensor of shape {:?}", tensor.dims()),
+        ));
+    }
+    let ax = ax as usize;
+    let dims = tensor.dims();
+    if &dims[ax..ax + k] != mask.dims() {
+        return Err(Error::shapes(
+            OP,
+            tensor.dims(),
+            mask.dims(),
+            format!("the mask's shape must equal the tensor's dims {ax}..{}", ax + k),
+        ));
+    }
+    let m = mask.to_vec_f64().map_err(named(OP))?;
+    let keep: Vec<i64> = m.iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, _)| i as i64).collect();
+    let n = keep.len();
+    let mut flat_dims: Vec<usize> = dims[..ax].to_vec();
+    flat_dims.push(mask.numel());
+    flat_dims.extend_from_slice(&dims[ax + k..]);
+    let flat = tensor.with_dims(&flat_dims)?;
+    let idx = i32_tensor(OP, keep, &[n], &tensor.device())?;
+    ops::take(&flat, &idx, Some(ax as i64)).map_err(named(OP))
+}
+
+/// `tf.sequence_mask(lengths, maxlen=None, dtype=bool)`: `out[..., j] = j < lengths[...]`, a new
+/// last dim of size `maxlen` (default: the largest length, read back), cast to `dtype`.
+pub fn sequence_mask(lengths: &Tensor, maxlen: Option<i64>, dtype: DType) -> Result<Tensor> {
+    const OP: &str = "tf.sequence_mask";
+    if !lengths.dtype().is_int() {
+        return Err(Error::dtype(OP, lengths.dtype(), "an integer dtype for lengths"));
+    }
+    let maxlen = match maxlen {
+        Some(m) if m < 0 => return Err(Error::arg(OP, format!("maxlen must be non-negative, got {m}"))),
+        Some(m) => m as usize,
+        None => host_ints(OP, "lengths", lengths)?.into_iter().max().unwrap_or(0).max(0) as usize,
+    };
+    let device = lengths.device();
+    let lengths = ops::cast(lengths, DType::I32).map_err(named(OP))?;
+    let mut dims = lengths.dims().to_vec();
+    dims.push(1);
+    let col = lengths.with_dims(&dims)?;
+    let row = ops::arange(0.0, maxlen as f64, 1.0, DType::I32, &device).map_err(named(OP))?;
+    let mask = ops::less(&row, &col).map_err(named(OP))?;
+    if dtype == DType::Bool {
+        Ok(mask)
+    } else {
+        ops::cast(&mask, dtype).map_err(named(OP))
+    }
+}
+
+/// `tf.meshgrid(*args, indexing='xy')`: N-D coordinate grids from 1-D vectors (`'xy'` swaps
+/// the first two output dims, `'ij'` keeps the matrix order).
+pub fn meshgrid(args: &[Tensor], indexing: &str) -> Result<Vec<Tensor>> {
+    const OP: &str = "tf.meshgrid";
+    if indexing != "xy" && indexing != "ij" {
+        return Err(Error::arg(OP, format!("indexing must be 'xy' or 'ij', got {indexing:?}")));
+    }
+    let n = args.len();
+    let mut dims: Vec<usize> = args.iter().map(|t| t.numel()).collect();
+    let swap = indexing == "xy" && n > 1;
+    if swap {
+        dims.swap(0, 1);
+    }
+    args.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let pos = if swap && i < 2 { 1 - i } else { i };
+            let mut shape = vec![1usize; n];
+            shape[pos] = t.numel();
+            let t = t.with_dims(&shape)?;
+            ops::broadcast_to(&t, &dims)
+        })
+        .collect::<Result<Vec<_>>>()
+        .map_err(named(OP))
+}
+
+// ---------------------------------------------------------------------------------------------
+// gather, gather_nd, scatter_nd, unravel_index
+// ---------------------------------------------------------------------------------------------
+
+/// Checks each index against `0..n` (TensorFlow's CPU kernels reject out-of-range indices).
+fn check_range(op: &'static str, idx: &[i64], n: usize, what: &str) -> Result<()> {
+    if let Some(bad) = idx.iter().find(|&&i| i < 0 || i as usize >= n) {
+        return Err(Error::arg(op, format!("{what} {bad} is not in [0, {n})")));
+    }
+    Ok(())
+}
+
+/// `tf.gather(params, indices, axis=None, batch_dims=0)`: slices of `params` along `axis`
+/// (default `batch_dims`) at `indices`. The result has shape
+/// `params.shape[:axis] + indices.shape[batch_dims:] + params.shape[axis+1:]`; the first
+/// `batch_dims` dims of `params` and `indices` are matched batch dims. Out-of-range indices
+/// are an error (TensorFlow's CPU behaviour); the indices are read back to be checked.
+pub fn gather(params: &Tensor, indices: &Tensor, axis: Option<i64>, batch_dims: i64) -> Result<Tensor> {
+    const OP: &str = "tf.gather";
+    same_device(OP, &[params, indices])?;
+    let idx = host_ints(OP, "indices", indices)?;
+    let irank = indices.rank() as i64;
+    let prank = params.rank() as i64;
+    let b = if batch_dims < 0 { batch_dims + irank } else { batch_dims };
+    if b < 0 || b > irank {
+        return Err(Error::arg(OP, format!("batch_dims {batch_dims} must be in [-{irank}, {irank}]")));
+    }
+    let axis = axis.unwrap_or(b);
+    let ax = if axis < 0 { axis + prank } else { axis };
+    if ax < b || ax >= prank {
+        return Err(Error::arg(
+            OP,
+            format!(
+                "axis {axis} must be in [batch_dims={b}, {prank}) for params of shape {:?}",
+                params.dims()
+            ),
+        ));
+    }
+    let (b, ax) = (b as usize, ax as usize);
+    let pd = params.dims();
+    let id = indices.dims();
+    if pd[..b] != id[..b] {
+        return Err(Error::shapes(OP, pd, id, format!("the first {b} (batch) dims must match")));
+    }
+    let n = pd[ax];
+    check_range(OP, &idx, n, "index")?;
+    let device = params.device();
+    let mut out_dims: Vec<usize> = pd[..ax].to_vec();
+    out_dims.extend_from_slice(&id[b..]);
+    out_dims.extend_from_slice(&pd[ax + 1..]);
+    if b == 0 {
+        let it = i32_tensor(OP, idx, id, &device)?;
+        return ops::take(params, &it, Some(ax as i64)).map_err(named(OP));
+    }
+    // Batched: fold the batch dims into the gathered axis ([B, pre, A, post] -> [B*A, pre, post]).
+    let bn: usize = pd[..b].iter().product();
+    let pre: usize = pd[b..ax].iter().product();
+    let post: usize = pd[ax + 1..].iter().product();
+    let inner: usize = id[b..].iter().product();
+    let p = params.with_dims(&[bn, pre, n, post])?;
+    let p = ops::transpose(&p, Some(&[0, 2, 1, 3])).map_err(named(OP))?.with_dims(&[bn * n, pre, post])?;
+    let flat: Vec<i64> =
+        idx.iter().enumerate().map(|(i, &v)| (i / inner.max(1)) as i64 * n as i64 + v).collect();
+    let it = i32_tensor(OP, flat, &[bn * inner], &device)?;
+    let g = ops::take(&p, &it, Some(0)).map_err(named(OP))?.with_dims(&[bn, inner, pre, post])?;
+    let g = ops::transpose(&g, Some(&[0, 2, 1, 3])).map_err(named(OP))?;
+    g.with_dims(&out_dims)
+}
+
+/// `tf.gather_nd(params, indices, batch_dims=0)`: slices of `params` at the index tuples of the
+/// last dim of `indices` (depth `k`); the result has shape
+/// `indices.shape[:-1] + params.shape[batch_dims + k:]`. Out-of-range indices are an error.
+pub fn gather_nd(params: &Tensor, indices: &Tensor, batch_dims: i64) -> Result<Tensor> {
+    const OP: &str = "tf.gather_nd";
+    same_device(OP, &[params, indices])?;
+    let idx = host_ints(OP, "indices", indices)?;
+    let id = indices.dims();
+    let pd = params.dims();
+    if id.is_empty() {
+        return Err(Error::arg(OP, "indices must have rank >= 1"));
+    }
+    let irank = id.len();
+    if batch_dims < 0 || batch_dims as usize >= irank {
+        return Err(Error::arg(OP, format!("batch_dims {batch_dims} must be in [0, {})", irank)));
+    }
+    let b = batch_dims as usize;
+    let k = id[irank - 1];
+    if b + k > pd.len() {
+        return Err(Error::shapes(
+            OP,
+            pd,
+            id,
+            format!("index depth {k} plus batch_dims {b} exceeds the rank of params"),
+        ));
+    }
+    if pd[..b] != id[..b] {
+        return Err(Error::shapes(OP, pd, id, format!("the first {b} (batch) dims must match")));
+    }
+    let bn: usize = pd[..b].iter().product();
+    let m: usize = pd[b..b + k].iter().product();
+    let tail = &pd[b + k..];
+    let tn: usize = tail.iter().product();
+    let rows = if k == 0 { idx.len() } else { idx.len() / k };
+    let rows = if k == 0 { id[..irank - 1].iter().product() } else { rows };
+    let per_batch = rows / bn.max(1);
+    let mut flat = Vec::with_capacity(rows);
+    for r in 0..rows {
+        let mut lin = 0i64;
+        for j in 0..k {
+            let v = idx[r * k + j];
+            let n = pd[b + j];
+            if v < 0 || v as usize >= n {
+                let tuple = &idx[r * k..r * k + k];
+                return Err(Error::arg(
+                    OP,
+                    format!("index {tuple:?} does not index into params of shape {pd:?}"),
+                ));
+            }
+            lin = lin * n as i64 + v;
+        }
+        flat.push((r / per_batch.max(1)) as i64 * m as i64 + lin);
+    }
+    let device = params.device();
+    let p = params.with_dims(&[bn * m, tn])?;
+    let it = i32_tensor(OP, flat, &[rows], &device)?;
+    let g = ops::take(&p, &it, Some(0)).map_err(named(OP))?;
+    let mut out_dims = id[..irank - 1].to_vec();
+    out_dims.extend_from_slice(tail);
+    g.with_dims(&out_dims)
+}
+
+/// `tf.scatter_nd(indices, updates, shape)`: zeros of `shape` with `updates` added at the index
+/// tuples of `indices` (depth `k` = last dim); duplicates add. Out-of-range indices are an error.
+pub fn scatter_nd(indices: &Tensor, updates: &Tensor, shape: &[i64]) -> Result<Tensor> {
+    const OP: &str = "tf.scatter_nd";
+    let shape = super::dims_arg(OP, "shape", shape)?;
+    let id = indices.dims();
+    if id.is_empty() {
+        return Err(Error::arg(OP, "indices must have rank >= 1"));
+    }
+    let k = id[id.len() - 1];
+    if k > shape.len() {
+        return Err(Error::arg(OP, format!("index depth {k} exceeds the rank of shape {shape:?}")));
+    }
+    let mut want = id[..id.len() - 1].to_vec();
+    want.extend_from_slice(&shape[k..]);
+    if updates.dims() != want.as_slice() {
+        return Err(Error::shapes(
+            OP,
+            updates.dims(),
+            &want,
+            format!("updates must have shape indices.shape[:-1] + shape[{k}:] for shape {shape:?}"),
+        ));
+    }
+    let idx = host_ints(OP, "indices", indices)?;
+    for (r, tuple) in idx.chunks(k.max(1)).enumerate().take(if k == 0 { 0 } else { usize::MAX }) {
+        for (j, &v) in tuple.iter().enumerate() {
+            if v < 0 || v as usize >= shape[j] {
+                return Err(Error::arg(
+                    OP,
+                    format!("indices[{r}] = {tuple:?} does not index into shape {shape:?}"),
+                ));
+            }
+        }
+    }
+    ops::scatter(indices, updates, &shape).map_err(named(OP))
+}
+
+/// `tf.unravel_index(indices, dims)`: the coordinates in an array of shape `dims` of each flat
+/// index, as an int32 tensor of shape `[len(dims)] + indices.shape`. Out-of-range is an error.
+pub fn unravel_index(indices: &Tensor, dims: &[i64]) -> Result<Tensor> {
+    const OP: &str = "tf.unravel_index";
+    if indices.rank() > 1 {
+        return Err(Error::arg(
+            OP,
+            format!("indices must be a scalar or vector, got shape {:?}", indices.dims()),
+        ));
+    }
+    let d = super::dims_arg(OP, "dims", dims)?;
+    let total: usize = d.iter().product();
+    let idx = host_ints(OP, "indices", indices)?;
+    check_range(OP, &idx, total, "flat index")?;
+    let n = idx.len();
+    let mut out = vec![0i64; d.len() * n];
+    for (c, &v) in idx.iter().enumerate() {
+        let mut rem = v as usize;
+        for j in (0..d.len()).rev() {
+            out[j * n + c] = (rem % d[j]) as i64;
+            rem /= d[j];
+        }
+    }
+    let mut od = vec![d.len()];
+    od.extend_from_slice(indices.dims());
+    i32_tensor(OP, out, &od, &indices.device())
+}
+
+// ---------------------------------------------------------------------------------------------
+// range
+// ---------------------------------------------------------------------------------------------
+
+/// `tf.range(start, limit=None, delta=1, dtype=None)`: `start, start+delta, ...` up to (not
+/// including) `limit`; with one number it is the limit and start is 0. `dtype` defaults to
+/// int32 when every given number is an integer, else float32.
+pub fn range(
+    start: f64,
+    limit: Option<f64>,
+    delta: f64,
+    dtype: Option<DType>,
+    device: &Device,
+) -> Result<Tensor> {
+    const OP: &str = "tf.range";
+    let (start, limit) = match limit {
+        Some(l) => (start, l),
+        None => (0.0, start),
+    };
+    if delta == 0.0 || !delta.is_finite() || !start.is_finite() || !limit.is_finite() {
+        return Err(Error::arg(
+            OP,
+            format!("requires finite numbers and a non-zero delta, got delta {delta}"),
+        ));
+    }
+    if (delta > 0.0 && start > limit) || (delta < 0.0 && start < limit) {
+        return Err(Error::arg(
+            OP,
+            format!(
+                "requires start <= limit when delta > 0 (start >= limit when delta < 0): {start}/{limit}"
+            ),
+        ));
+    }
+    let all_int = [start, limit, delta].iter().all(|v| v.fract() == 0.0);
+    let dtype = dtype.unwrap_or(if all_int { DType::I32 } else { DType::F32 });
+    ops::arange(start, limit, delta, dtype, device).map_err(named(OP))
+}

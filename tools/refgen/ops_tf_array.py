@@ -1,0 +1,123 @@
+"""Reference cases for the TensorFlow-named array ops (runtime::tf::array_ops), computed with
+real TensorFlow. Run: /tmp/tfvenv/bin/python tools/refgen/ops_tf_array.py
+Writes tests/conformance/ops_tf_array.json. Argument names are TensorFlow's; int64 results
+are written as int32 (the runtime's widest integer)."""
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from common import case_adder, randn_from, rng, write  # noqa: E402
+
+r = rng(23)
+f32 = np.float32
+i32 = np.int32
+randn = randn_from(r)
+cases = []
+case = case_adder(cases, tf, prefix="tf.")
+
+
+def i32out(fn):
+    def g(*a, **k):
+        out = fn(*a, **k)
+        if isinstance(out, (list, tuple)):
+            return [tf.cast(o, tf.int32) for o in out]
+        return tf.cast(out, tf.int32)
+    return g
+
+
+class NS:
+    pass
+
+
+ns = NS()
+ns.where = i32out(tf.where)
+ns.unravel_index = tf.unravel_index
+case32 = case_adder(cases, ns, prefix="tf.")
+
+x = np.array([[[1, 1, 1], [2, 2, 2]], [[3, 3, 3], [4, 4, 4]]], i32)
+case("size_seed", "size", [x])
+case("size_empty", "size", [np.zeros((2, 0), f32)])
+case("rank_seed", "rank", [x])
+case("rank_scalar", "rank", [np.array(1.5, f32)])
+case("shape_seed", "shape", [x])
+case("shape_empty", "shape", [np.zeros((0, 3), f32)])
+case("shape_n", "shape_n", [[x, randn(4), np.zeros((2, 0), f32)]])
+case("identity", "identity", [randn(3, 4)])
+case("identity_n", "identity_n", [[randn(2), np.array([1, 2], i32)]])
+
+t = np.arange(24, dtype=i32).reshape(1, 2, 3, 4)
+case("reverse_seed_neg", "reverse", [t, [3]])
+case("reverse_seed_1", "reverse", [t, [1]])
+case("reverse_seed_2", "reverse", [t, [2]])
+case("reverse_multi", "reverse", [randn(3, 4, 5), [0, -1]])
+case("reverse_none", "reverse", [randn(3, 2), []])
+
+case("roll_seed1", "roll", [np.array([0, 1, 2, 3, 4], i32), 2, 0])
+case("roll_seed2", "roll", [np.arange(10, dtype=i32).reshape(2, 5), [1, -2], [0, 1]])
+case("roll_seed3", "roll", [np.arange(10, dtype=i32).reshape(2, 5), [2, -3], [1, 1]])
+case("roll_big", "roll", [randn(3, 7), [11], [-1]])
+case("roll_empty", "roll", [np.zeros((0, 3), f32), [1], [0]])
+
+case32("where_1arg_bool", "where", [np.array([[True, False], [False, True]])])
+case32("where_1arg_3d", "where", [r.random((3, 2, 4)) > 0.5])
+case32("where_1arg_none", "where", [np.zeros((3,), bool)])
+case32("where_1arg_1d", "where", [np.array([True, False, False, True])])
+case("where_seed", "where", [np.array([True, False, False, True]), np.array([1, 2, 3, 4], i32),
+                             np.array([100, 200, 300, 400], i32)])
+case("where_bcast", "where", [np.array([True, False, False, True]), np.array([1, 2, 3, 4], i32),
+                              np.array(100, i32)])
+case("where_bcast2", "where", [r.random((3, 1)) > 0.5, randn(1, 4), randn(3, 4)])
+
+case("bm_seed1", "boolean_mask", [np.array([0, 1, 2, 3], i32), np.array([True, False, True, False])])
+case("bm_seed2", "boolean_mask", [np.arange(6, dtype=i32).reshape(3, 2), np.array([True, False, True])])
+case("bm_2d_mask", "boolean_mask", [randn(3, 4, 2), r.random((3, 4)) > 0.5])
+case("bm_axis1", "boolean_mask", [randn(2, 5, 3), np.array([True, False, True, True, False])], {"axis": 1})
+case("bm_none", "boolean_mask", [randn(3, 2), np.zeros(3, bool)])
+
+case("seqmask_seed1", "sequence_mask", [np.array([1, 3, 2], i32), 5])
+case("seqmask_seed2", "sequence_mask", [np.array([[1, 3], [2, 0]], i32)])
+case("seqmask_float", "sequence_mask", [np.array([2, 0, 4], i32)], {"maxlen": 3, "dtype": "float32"})
+
+xs = np.array([1, 2, 3], i32)
+ys = np.array([4, 5, 6, 7], i32)
+case("meshgrid_xy", "meshgrid", [xs, ys])
+case("meshgrid_ij", "meshgrid", [xs, ys], {"indexing": "ij"})
+case("meshgrid_3", "meshgrid", [randn(2), randn(3), randn(4)])
+
+p = np.array([0, 1, 2, 3, 4, 5], f32) * 10
+case("gather_seed1", "gather", [p, np.array([2, 0, 2, 5], i32)])
+case("gather_seed2", "gather", [p, np.array([[2, 0], [2, 5]], i32)])
+p2 = np.array([[0, 1.0, 2.0], [10.0, 11.0, 12.0], [20.0, 21.0, 22.0], [30.0, 31.0, 32.0]], f32)
+case("gather_axis0", "gather", [p2, np.array([3, 1], i32)])
+case("gather_axis1", "gather", [p2, np.array([2, 0, 2, 1], i32)], {"axis": 1})
+case("gather_batch1", "gather", [randn(2, 4, 3), np.array([[1, 0, 3], [2, 2, 0]], i32)],
+     {"axis": 1, "batch_dims": 1})
+case("gather_batch1_axis2", "gather", [randn(2, 3, 5), np.array([[4, 0], [1, 1]], i32)],
+     {"axis": 2, "batch_dims": 1})
+case("gather_batch1_def", "gather", [randn(2, 4), np.array([[3, 0], [1, 2]], i32)], {"batch_dims": 1})
+
+case("gnd_seed1", "gather_nd", [np.array([[1, 2], [3, 4]], i32), np.array([[0, 0], [1, 1]], i32)])
+case("gnd_rows", "gather_nd", [randn(3, 4), np.array([[1], [0], [2]], i32)])
+case("gnd_3d", "gather_nd", [randn(2, 3, 4), np.array([[[0, 1], [1, 2]]], i32)])
+case("gnd_batch", "gather_nd", [randn(2, 3, 4), np.array([[[1], [2]], [[0], [0]]], i32)], {"batch_dims": 1})
+case("gnd_full", "gather_nd", [randn(2, 3), np.array([1, 2], i32)])
+
+case("snd_seed1", "scatter_nd", [np.array([[4], [3], [1], [7]], i32), np.array([9, 10, 11, 12], f32), [8]])
+case("snd_seed2", "scatter_nd", [np.array([[0], [2]], i32),
+                                 np.ones((2, 4, 4), f32) * np.array([5, 6], f32)[:, None, None], [4, 4, 4]])
+case("snd_dup", "scatter_nd", [np.array([[1, 1], [0, 2], [1, 1]], i32), np.array([1, 2, 3], i32), [2, 3]])
+
+case32("unravel_seed", "unravel_index", [np.array([2, 5, 7], i32), np.array([3, 3], i32)])
+case32("unravel_scalar", "unravel_index", [np.array(1621, i32), np.array([6, 7, 8, 9], i32)])
+
+case("range_seed1", "range", [3, 18, 3])
+case("range_seed2", "range", [3, 1, -0.5])
+case("range_seed3", "range", [5])
+case("range_float", "range", [0.5, 2.0, 0.25])
+case("range_dtype", "range", [4], {"dtype": "float32"})
+case("range_empty", "range", [3, 3])
+
+write("ops_tf_array.json", cases, made_with=f"tensorflow {tf.__version__}")
