@@ -62,6 +62,44 @@ pub fn call(c: &Call) -> Option<OpResult> {
                 c.device,
             ))
         })(),
+        "tf.linspace" => (|| {
+            one(tf::linspace(
+                &c.tensor(0, "start")?,
+                &c.tensor(1, "stop")?,
+                c.i64(2, "num")?,
+                c.i64_or(4, "axis", 0)?,
+            ))
+        })(),
+        "tf.reverse_sequence" => (|| {
+            one(tf::reverse_sequence(
+                &c.tensor(0, "input")?,
+                &c.tensor(1, "seq_lengths")?,
+                c.i64(2, "seq_axis")?,
+                c.i64_or(3, "batch_axis", 0)?,
+            ))
+        })(),
+        "tf.parallel_stack" => (|| one(tf::parallel_stack(&c.tensors(0, "values")?)))(),
+        "tf.dynamic_partition" => (|| {
+            many(tf::dynamic_partition(
+                &c.tensor(0, "data")?,
+                &c.tensor(1, "partitions")?,
+                c.i64(2, "num_partitions")?,
+            ))
+        })(),
+        "tf.dynamic_stitch" => {
+            (|| one(tf::dynamic_stitch(&c.tensors(0, "indices")?, &c.tensors(1, "data")?)))()
+        }
+        "tf.broadcast_static_shape" => (|| {
+            let dims = |v: Vec<i64>| v.into_iter().map(|d| d.max(0) as usize).collect::<Vec<_>>();
+            let out = tf::broadcast_static_shape(&dims(c.ints(0, "shape_x")?), &dims(c.ints(1, "shape_y")?))
+                .map_err(|e| e.to_string())?;
+            let n = out.len();
+            let v: Vec<i32> = out.into_iter().map(|d| d as i32).collect();
+            one(wgkeras::runtime::Tensor::from_vec(v, &[n], c.device))
+        })(),
+        "tf.broadcast_dynamic_shape" => {
+            (|| one(tf::broadcast_dynamic_shape(&c.tensor(0, "shape_x")?, &c.tensor(1, "shape_y")?)))()
+        }
         _ => return None,
     };
     Some(r)

@@ -120,4 +120,44 @@ case("range_float", "range", [0.5, 2.0, 0.25])
 case("range_dtype", "range", [4], {"dtype": "float32"})
 case("range_empty", "range", [3, 3])
 
+case("linspace_seed", "linspace", [np.array(10.0, f32), np.array(12.0, f32), 3])
+case("linspace_batch", "linspace", [np.array([0.0, 5.0], f32), np.array([10.0, 40.0], f32), 3], {"axis": -1})
+case("linspace_batch_axis0", "linspace", [np.array([0.0, 5.0], f32), np.array([10.0, 40.0], f32), 4])
+case("linspace_bcast", "linspace", [np.array([[0.0], [1.0]], f32), np.array([2.0, 3.0, 4.0], f32), 5],
+     {"axis": 1})
+case("linspace_one", "linspace", [np.array(3.0, f32), np.array(7.0, f32), 1])
+case("linspace_rand", "linspace", [randn(3), randn(3), 7])
+
+x = np.arange(32, dtype=i32).reshape(4, 8)
+case("revseq_seed1", "reverse_sequence", [x, np.array([7, 2, 3, 5], i32)], {"seq_axis": 1, "batch_axis": 0})
+case("revseq_seed2", "reverse_sequence", [x.T.copy(), np.array([7, 2, 3, 5], i32)], {"seq_axis": 0, "batch_axis": 1})
+case("revseq_3d", "reverse_sequence", [randn(3, 5, 2), np.array([0, 5, 2], i32)], {"seq_axis": 1, "batch_axis": 0})
+case("revseq_3d_t", "reverse_sequence", [randn(4, 2, 3), np.array([3, 1], i32)], {"seq_axis": 0, "batch_axis": 1})
+
+ns.parallel_stack = tf.function(tf.parallel_stack)
+case32("parallel_stack_seed", "parallel_stack", [[np.array([1, 4], i32), np.array([2, 5], i32), np.array([3, 6], i32)]])
+case32("parallel_stack_2d", "parallel_stack", [[r.integers(-9, 9, (2, 3)).astype(i32), r.integers(-9, 9, (2, 3)).astype(i32)]])
+
+case("dynpart_seed", "dynamic_partition", [np.array([10, 20, 30, 40, 50], i32), np.array([0, 0, 1, 1, 0], i32), 2])
+case("dynpart_2d", "dynamic_partition", [randn(3, 2, 4), r.integers(0, 3, (3, 2)).astype(i32), 3])
+case("dynpart_empty_part", "dynamic_partition", [randn(4, 2), np.array([0, 2, 0, 2], i32), 3])
+
+case("dynstitch_seed", "dynamic_stitch", [[np.array(6, i32), np.array([4, 1], i32), np.array([[5, 2], [0, 3]], i32)],
+                                          [np.array([61, 62], i32), np.array([[41, 42], [11, 12]], i32),
+                                           np.array([[[51, 52], [21, 22]], [[1, 2], [31, 32]]], i32)]])
+case("dynstitch_dup", "dynamic_stitch", [[np.array([0, 1, 2], i32), np.array([1, 0], i32)],
+                                         [randn(3), randn(2)]])
+
+
+def bss(x, y):
+    return tf.constant(tf.broadcast_static_shape(tf.TensorShape(x), tf.TensorShape(y)).as_list(), tf.int32)
+
+
+ns.broadcast_static_shape = bss
+ns.broadcast_dynamic_shape = tf.broadcast_dynamic_shape
+case32("bss_seed", "broadcast_static_shape", [[1, 2, 3], [5, 1, 3]])
+case32("bss_rank", "broadcast_static_shape", [[4, 1], [2, 3, 1, 5]])
+case32("bds_seed", "broadcast_dynamic_shape", [np.array([1, 2, 3], i32), np.array([5, 1, 3], i32)])
+case32("bds_empty", "broadcast_dynamic_shape", [np.array([0, 1], i32), np.array([3, 1, 4], i32)])
+
 write("ops_tf_array.json", cases, made_with=f"tensorflow {tf.__version__}")

@@ -513,3 +513,239 @@ pub fn range(
     let dtype = dtype.unwrap_or(if all_int { DType::I32 } else { DType::F32 });
     ops::arange(start, limit, delta, dtype, device).map_err(named(OP))
 }
+
+// ---------------------------------------------------------------------------------------------
+// linspace, reverse_sequence, parallel_stack
+// ---------------------------------------------------------------------------------------------
+
+/// `tf.linspace(start, stop, num, axis=0)`: `num` evenly spaced values from `start` to `stop`
+/// (both included), batched: `start` and `stop` broadcast together and the new dim of size
+/// `num` goes at `axis` (of the result). Computed as TensorFlow does: `start + i * delta` with
+/// `delta = (stop - start) / max(num - 1, 1)`, the last value being `stop` exactly.
+pub fn linspace(start: &Tensor, stop: &Tensor, num: i64, axis: i64) -> Result<Tensor> {
+    const OP: &str = "tf.linspace";
+    same_device(OP, &[start, stop])?;
+    let dt = start.dtype();
+    if !dt.is_float() || stop.dtype() != dt {
+        return Err(Error::arg(
+            OP,
+            format!("start and stop must have the same float dtype, got {} and {}", dt, stop.dtype()),
+        ));
+    }
+    if num < 0 {
+        return Err(Error::arg(OP, format!("num must be non-negative, got {num}")));
+    }
+    let num = num as usize;
+    let shape = crate::shape::broadcast_shapes(OP, start.dims(), stop.dims())?;
+    let ax = normalize_axis(OP, axis, shape.len() + 1).map_err(named(OP))?;
+    let device = start.device();
+    let f = || -> Result<Tensor> {
+        let start = ops::expand_dims(&ops::broadcast_to(start, &shape)?, &[ax as i64])?;
+        let stop = ops::expand_dims(&ops::broadcast_to(stop, &shape)?, &[ax as i64])?;
+        if num <= 1 {
+            let mut dims = start.dims().to_vec();
+            dims[ax] = num;
+            return ops::slice(
+                &start,
+                &vec![0; dims.len()],
+                &dims.iter().map(|&d| d as i64).collect::<Vec<_>>(),
+            );
+        }
+        let steps = ops::full(&[], (num - 1) as f64, dt, &device)?;
+        let delta = ops::divide(&ops::subtract(&stop, &start)?, &steps)?;
+        let mut rdims = vec![1usize; shape.len() + 1];
+        rdims[ax] = num - 2;
+        let r = ops::arange(1.0, (num - 1) as f64, 1.0, dt, &device)?.with_dims(&rdims)?;
+        let mid = ops::add(&start, &ops::multiply(&r, &delta)?)?;
+        ops::concatenate(&[start, mid, stop], ax as i64)
+    };
+    f().map_err(named(OP))
+}
+
+/// `tf.reverse_sequence(input, seq_lengths, seq_axis, batch_axis=0)`: for each `b` along
+/// `batch_axis`, the first `seq_lengths[b]` elements along `seq_axis` reversed, the rest kept.
+/// The lengths are read back and must lie in `0..=input.shape[seq_axis]`.
+pub fn reverse_sequence(
+    input: &Tensor,
+    seq_lengths: &Tensor,
+    seq_axis: i64,
+    batch_axis: i64,
+) -> Result<Tensor> {
+    const OP: &str = "tf.reverse_sequence";
+    same_device(OP, &[input, seq_lengths])?;
+    let rank = input.rank();
+    let sa = normalize_axis(OP, seq_axis, rank).map_err(named(OP))?;
+    let ba = normalize_axis(OP, batch_axis, rank).map_err(named(OP))?;
+    if sa == ba {
+        return Err(Error::arg(OP, format!("seq_axis {seq_axis} and batch_axis {batch_axis} must differ")));
+    }
+    let lens = host_ints(OP, "seq_lengths", seq_lengths)?;
+    let (nb, nt) = (input.dims()[ba], input.dims()[sa]);
+    if seq_lengths.rank() != 1 || lens.len() != nb {
+        return Err(Error::arg(
+            OP,
+            format!("seq_lengths must be a vector of length {nb}, got shape {:?}", seq_lengths.dims()),
+        ));
+    }
+    if let Some(bad) = lens.iter().find(|&&l| l < 0 || l as usize > nt) {
+        return Err(Error::arg(OP, format!("seq_lengths value {bad} is not in [0, {nt}]")));
+    }
+    let mut idx = vec![0i64; nb * nt];
+    for (b, &l) in lens.iter().enumerate() {
+        for t in 0..nt {
+            idx[b * nt + t] = if (t as i64) < l { l - 1 - t as i64 } else { t as i64 };
+        }
+    }
+    let mut dims = vec![1usize; rank];
+    dims[ba] = nb;
+    dims[sa] = nt;
+    let idx = if ba < sa { idx } else { (0..nb * nt).map(|k| idx[(k % nb) * nt + k / nb]).collect() };
+    let idx = i32_tensor(OP, idx, &dims, &input.device())?;
+    let idx = ops::broadcast_to(&idx, input.dims()).map_err(named(OP))?;
+    ops::take_along_axis(input, &idx, Some(sa as i64)).map_err(named(OP))
+}
+
+/// `tf.parallel_stack(values)`: the tensors stacked along a new first dim (as `tf.stack`).
+pub fn parallel_stack(values: &[Tensor]) -> Result<Tensor> {
+    const OP: &str = "tf.parallel_stack";
+    if values.is_empty() {
+        return Err(Error::arg(OP, "values must not be empty"));
+    }
+    ops::stack(values, 0).map_err(named(OP))
+}
+
+// ---------------------------------------------------------------------------------------------
+// dynamic_partition, dynamic_stitch
+// ---------------------------------------------------------------------------------------------
+
+/// `tf.dynamic_partition(data, partitions, num_partitions)`: `num_partitions` tensors, the
+/// `i`-th holding (in order) the slices `data[j...]` with `partitions[j...] == i`. The shape of
+/// `partitions` must be a prefix of `data`'s; the partitions are read back.
+pub fn dynamic_partition(data: &Tensor, partitions: &Tensor, num_partitions: i64) -> Result<Vec<Tensor>> {
+    const OP: &str = "tf.dynamic_partition";
+    same_device(OP, &[data, partitions])?;
+    if num_partitions < 1 {
+        return Err(Error::arg(OP, format!("num_partitions must be at least 1, got {num_partitions}")));
+    }
+    let pd = partitions.dims();
+    if pd.len() > data.rank() || data.dims()[..pd.len()] != *pd {
+        return Err(Error::shapes(
+            OP,
+            data.dims(),
+            pd,
+            "the partitions' shape must be a prefix of the data's",
+        ));
+    }
+    let parts = host_ints(OP, "partitions", partitions)?;
+    if let Some(bad) = parts.iter().find(|&&p| p < 0 || p >= num_partitions) {
+        return Err(Error::arg(OP, format!("partition {bad} is not in [0, {num_partitions})")));
+    }
+    let tail = &data.dims()[pd.len()..];
+    let mut flat_dims = vec![parts.len()];
+    flat_dims.extend_from_slice(tail);
+    let flat = data.with_dims(&flat_dims)?;
+    (0..num_partitions)
+        .map(|i| {
+            let rows: Vec<i64> =
+                parts.iter().enumerate().filter(|(_, &p)| p == i).map(|(j, _)| j as i64).collect();
+            let n = rows.len();
+            let idx = i32_tensor(OP, rows, &[n], &data.device())?;
+            ops::take(&flat, &idx, Some(0)).map_err(named(OP))
+        })
+        .collect()
+}
+
+/// `tf.dynamic_stitch(indices, data)`: `merged[indices[m][i...]] = data[m][i...]`, a tensor of
+/// `max(indices) + 1` slices; where an index repeats the last write wins, and a slice no index
+/// names is zero. `data[m].shape` must be `indices[m].shape + constant`.
+pub fn dynamic_stitch(indices: &[Tensor], data: &[Tensor]) -> Result<Tensor> {
+    const OP: &str = "tf.dynamic_stitch";
+    if indices.is_empty() || indices.len() != data.len() {
+        return Err(Error::arg(
+            OP,
+            format!(
+                "needs as many indices as data tensors (at least one), got {} and {}",
+                indices.len(),
+                data.len()
+            ),
+        ));
+    }
+    let device = data[0].device();
+    let dtype = data[0].dtype();
+    let k0 = indices[0].rank();
+    if data[0].rank() < k0 {
+        return Err(Error::shapes(
+            OP,
+            data[0].dims(),
+            indices[0].dims(),
+            "data[0] must start with indices[0]'s shape",
+        ));
+    }
+    let tail: Vec<usize> = data[0].dims()[k0..].to_vec();
+    let tn: usize = tail.iter().product();
+    let mut src = vec![];
+    let mut flat = vec![];
+    let mut total = 0usize;
+    for (m, (i, d)) in indices.iter().zip(data).enumerate() {
+        let mut want = i.dims().to_vec();
+        want.extend_from_slice(&tail);
+        if d.dims() != want.as_slice() || d.dtype() != dtype {
+            return Err(Error::shapes(
+                OP,
+                d.dims(),
+                &want,
+                format!("data[{m}] must have shape indices[{m}].shape + {tail:?} and dtype {dtype}"),
+            ));
+        }
+        let idx = host_ints(OP, "indices", i)?;
+        if let Some(bad) = idx.iter().find(|&&v| v < 0) {
+            return Err(Error::arg(OP, format!("index {bad} in indices[{m}] is negative")));
+        }
+        for (r, &v) in idx.iter().enumerate() {
+            src.push((v as usize, total + r));
+        }
+        total += idx.len();
+        flat.push(d.to_device(&device)?.with_dims(&[idx.len(), tn])?);
+    }
+    let n = src.iter().map(|&(v, _)| v + 1).max().unwrap_or(0);
+    // Row `total` is an appended zero row for slices no index names.
+    let mut rows = vec![total as i64; n];
+    for (v, r) in src {
+        rows[v] = r as i64;
+    }
+    flat.push(ops::zeros(&[1, tn], dtype, &device)?);
+    let f = || -> Result<Tensor> {
+        let all = ops::concatenate(&flat, 0)?;
+        let idx = i32_tensor(OP, rows, &[n], &device)?;
+        let mut out_dims = vec![n];
+        out_dims.extend_from_slice(&tail);
+        ops::take(&all, &idx, Some(0))?.with_dims(&out_dims)
+    };
+    f().map_err(named(OP))
+}
+
+// ---------------------------------------------------------------------------------------------
+// broadcast shapes
+// ---------------------------------------------------------------------------------------------
+
+/// `tf.broadcast_static_shape(shape_x, shape_y)`: the broadcast of two static shapes.
+pub fn broadcast_static_shape(shape_x: &[usize], shape_y: &[usize]) -> Result<Vec<usize>> {
+    crate::shape::broadcast_shapes("tf.broadcast_static_shape", shape_x, shape_y)
+        .map_err(named("tf.broadcast_static_shape"))
+}
+
+/// `tf.broadcast_dynamic_shape(shape_x, shape_y)`: the broadcast of two int32 shape vectors, as
+/// an int32 vector on `shape_x`'s device (read back: shapes are host data).
+pub fn broadcast_dynamic_shape(shape_x: &Tensor, shape_y: &Tensor) -> Result<Tensor> {
+    const OP: &str = "tf.broadcast_dynamic_shape";
+    let dims = |t: &Tensor, what: &str| -> Result<Vec<usize>> {
+        if t.rank() != 1 {
+            return Err(Error::arg(OP, format!("{what} must be a vector, got shape {:?}", t.dims())));
+        }
+        super::dims_arg(OP, what, &host_ints(OP, what, t)?)
+    };
+    let (x, y) = (dims(shape_x, "shape_x")?, dims(shape_y, "shape_y")?);
+    let out = crate::shape::broadcast_shapes(OP, &x, &y).map_err(named(OP))?;
+    let n = out.len();
+    i32_tensor(OP, out.into_iter().map(|d| d as i64).collect(), &[n], &shape_x.device())
+}
