@@ -100,7 +100,55 @@ pub fn call(c: &Call) -> Option<OpResult> {
         "tf.broadcast_dynamic_shape" => {
             (|| one(tf::broadcast_dynamic_shape(&c.tensor(0, "shape_x")?, &c.tensor(1, "shape_y")?)))()
         }
+        "tf.space_to_batch_nd" | "tf.space_to_batch" => (|| {
+            one(tf::space_to_batch_nd(
+                &c.tensor(0, "input")?,
+                &c.ints(1, "block_shape")?,
+                &pairs(c, 2, "paddings")?,
+            ))
+        })(),
+        "tf.batch_to_space" => (|| {
+            one(tf::batch_to_space(
+                &c.tensor(0, "input")?,
+                &c.ints(1, "block_shape")?,
+                &pairs(c, 2, "crops")?,
+            ))
+        })(),
+        "tf.required_space_to_batch_paddings" => (|| {
+            let base = if c.has(2, "base_paddings") { Some(pairs(c, 2, "base_paddings")?) } else { None };
+            let (p, cr) = tf::required_space_to_batch_paddings(
+                &c.ints(0, "input_shape")?,
+                &c.ints(1, "block_shape")?,
+                base.as_deref(),
+            )
+            .map_err(|e| e.to_string())?;
+            let t = |v: Vec<[i64; 2]>| {
+                let n = v.len();
+                let flat: Vec<i32> = v.iter().flat_map(|p| [p[0] as i32, p[1] as i32]).collect();
+                wgkeras::runtime::Tensor::from_vec(flat, &[n, 2], c.device)
+            };
+            many(t(p).and_then(|p| Ok(vec![p, t(cr)?])))
+        })(),
         _ => return None,
     };
     Some(r)
+}
+
+/// A list of `[before, after]` integer pairs (paddings, crops).
+fn pairs(c: &Call, i: usize, key: &str) -> Result<Vec<[i64; 2]>, String> {
+    let bad = || format!("{}: {key} must be a list of [before, after] integer pairs", c.name);
+    match c.arg(i, key) {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|p| match p {
+                serde_json::Value::Array(v) if v.len() == 2 => {
+                    let n = |x: &serde_json::Value| super::number(x).map(|f| f as i64);
+                    Some([n(&v[0])?, n(&v[1])?])
+                }
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(bad),
+        _ => Err(bad()),
+    }
 }

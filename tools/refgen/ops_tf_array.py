@@ -160,4 +160,27 @@ case32("bss_rank", "broadcast_static_shape", [[4, 1], [2, 3, 1, 5]])
 case32("bds_seed", "broadcast_dynamic_shape", [np.array([1, 2, 3], i32), np.array([5, 1, 3], i32)])
 case32("bds_empty", "broadcast_dynamic_shape", [np.array([0, 1], i32), np.array([3, 1, 4], i32)])
 
+x = np.arange(1, 5, dtype=i32).reshape(1, 2, 2, 1)
+case("s2b_seed1", "space_to_batch_nd", [x, [2, 2], [[0, 0], [0, 0]]])
+case("s2b_seed2", "space_to_batch_nd", [np.arange(1, 13, dtype=i32).reshape(1, 2, 2, 3), [2, 2], [[0, 0], [0, 0]]])
+case("s2b_seed3", "space_to_batch_nd", [np.arange(1, 17, dtype=i32).reshape(1, 4, 4, 1), [2, 2], [[0, 0], [0, 0]]])
+case("s2b_seed4", "space_to_batch_nd", [np.arange(1, 17, dtype=i32).reshape(2, 2, 4, 1), [2, 2], [[0, 0], [2, 0]]])
+case("s2b_pad_1d", "space_to_batch_nd", [randn(2, 5, 3), [3], [[1, 0]]])
+case("s2b_v2_alias", "space_to_batch", [randn(2, 3, 4, 2), [2, 2], [[1, 0], [0, 2]]])
+case("b2s_seed1", "batch_to_space", [np.arange(1, 5, dtype=i32).reshape(4, 1, 1, 1), [2, 2], [[0, 0], [0, 0]]])
+case("b2s_seed2", "batch_to_space", [np.arange(1, 13, dtype=i32).reshape(4, 1, 1, 3), [2, 2], [[0, 0], [0, 0]]])
+case("b2s_seed3", "batch_to_space", [np.arange(1, 17, dtype=i32).reshape(4, 2, 2, 1), [2, 2], [[0, 0], [0, 0]]])
+case("b2s_seed4", "batch_to_space", [np.arange(1, 25, dtype=i32).reshape(8, 1, 3, 1), [2, 2], [[0, 0], [2, 0]]])
+case("b2s_crop_1d", "batch_to_space", [randn(6, 2, 3), [3], [[1, 2]]])
+
+
+def rstbp(*a, **k):
+    p, c = tf.required_space_to_batch_paddings(*a, **k)
+    return [tf.cast(p, tf.int32), tf.cast(c, tf.int32)]
+
+
+ns.required_space_to_batch_paddings = rstbp
+case32("rstbp_basic", "required_space_to_batch_paddings", [[5, 7], [2, 3]])
+case32("rstbp_base", "required_space_to_batch_paddings", [[5, 6], [2, 3]], {"base_paddings": [[1, 0], [2, 2]]})
+
 write("ops_tf_array.json", cases, made_with=f"tensorflow {tf.__version__}")

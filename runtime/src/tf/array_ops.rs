@@ -749,3 +749,193 @@ pub fn broadcast_dynamic_shape(shape_x: &Tensor, shape_y: &Tensor) -> Result<Ten
     let n = out.len();
     i32_tensor(OP, out.into_iter().map(|d| d as i64).collect(), &[n], &shape_x.device())
 }
+
+// ---------------------------------------------------------------------------------------------
+// space_to_batch_nd, batch_to_space, required_space_to_batch_paddings
+// ---------------------------------------------------------------------------------------------
+
+fn block_arg(op: &'static str, block_shape: &[i64], rank: usize) -> Result<Vec<usize>> {
+    let m = block_shape.len();
+    if m == 0 || m + 1 > rank {
+        return Err(Error::arg(
+            op,
+            format!(
+                "block_shape {block_shape:?} must have 1..={} entries for an input of rank {rank}",
+                rank.max(1) - 1
+            ),
+        ));
+    }
+    block_shape
+        .iter()
+        .map(|&b| {
+            usize::try_from(b)
+                .ok()
+                .filter(|&b| b >= 1)
+                .ok_or_else(|| Error::arg(op, format!("block_shape {block_shape:?}: entries must be >= 1")))
+        })
+        .collect()
+}
+
+fn pairs_arg(op: &'static str, what: &str, v: &[[i64; 2]], m: usize) -> Result<Vec<[usize; 2]>> {
+    if v.len() != m {
+        return Err(Error::arg(op, format!("{what} {v:?} must have {m} [before, after] pairs")));
+    }
+    v.iter()
+        .map(|p| match (usize::try_from(p[0]), usize::try_from(p[1])) {
+            (Ok(a), Ok(b)) => Ok([a, b]),
+            _ => Err(Error::arg(op, format!("{what} {v:?} must be non-negative"))),
+        })
+        .collect()
+}
+
+/// `tf.space_to_batch_nd(input, block_shape, paddings)` (also `tf.space_to_batch` in TF 2):
+/// the `M = len(block_shape)` spatial dims after the batch dim are zero padded by `paddings`,
+/// split into blocks, and the block offsets moved into the batch dim: the result has shape
+/// `[batch * prod(block_shape), padded[i] / block_shape[i]..., remaining dims]`.
+pub fn space_to_batch_nd(input: &Tensor, block_shape: &[i64], paddings: &[[i64; 2]]) -> Result<Tensor> {
+    const OP: &str = "tf.space_to_batch_nd";
+    let dims = input.dims();
+    let block = block_arg(OP, block_shape, input.rank())?;
+    let m = block.len();
+    let pads = pairs_arg(OP, "paddings", paddings, m)?;
+    let mut pad_width = vec![[0usize, 0]; input.rank()];
+    let mut padded = dims.to_vec();
+    for i in 0..m {
+        pad_width[i + 1] = pads[i];
+        padded[i + 1] = dims[i + 1] + pads[i][0] + pads[i][1];
+        if padded[i + 1] % block[i] != 0 {
+            return Err(Error::arg(
+                OP,
+                format!(
+                    "padded dim {} of size {} (input {:?}, paddings {paddings:?}) is not divisible by block_shape {block_shape:?}",
+                    i + 1,
+                    padded[i + 1],
+                    dims
+                ),
+            ));
+        }
+    }
+    let f = || -> Result<Tensor> {
+        let x = if pads.iter().any(|p| p[0] + p[1] > 0) {
+            ops::pad(input, &pad_width, "constant", Some(0.0))?
+        } else {
+            input.clone()
+        };
+        let rest = &dims[m + 1..];
+        // [B, s1/b1, b1, ..., sM/bM, bM, rest...]
+        let mut split = vec![dims[0]];
+        for i in 0..m {
+            split.extend([padded[i + 1] / block[i], block[i]]);
+        }
+        split.extend_from_slice(rest);
+        let x = x.with_dims(&split)?;
+        // -> [b1, ..., bM, B, s1/b1, ..., sM/bM, rest...]
+        let mut perm: Vec<i64> = (0..m).map(|i| 2 + 2 * i as i64).collect();
+        perm.push(0);
+        perm.extend((0..m).map(|i| 1 + 2 * i as i64));
+        perm.extend((0..rest.len()).map(|j| (1 + 2 * m + j) as i64));
+        let x = ops::transpose(&x, Some(&perm))?;
+        let mut out = vec![dims[0] * block.iter().product::<usize>()];
+        out.extend((0..m).map(|i| padded[i + 1] / block[i]));
+        out.extend_from_slice(rest);
+        x.with_dims(&out)
+    };
+    f().map_err(named(OP))
+}
+
+/// `tf.batch_to_space(input, block_shape, crops)` (`batch_to_space_nd`): the inverse of
+/// [`space_to_batch_nd`]: the batch dim `B * prod(block_shape)` is split back into the spatial
+/// dims, which are then cropped by `crops`.
+pub fn batch_to_space(input: &Tensor, block_shape: &[i64], crops: &[[i64; 2]]) -> Result<Tensor> {
+    const OP: &str = "tf.batch_to_space";
+    let dims = input.dims();
+    let block = block_arg(OP, block_shape, input.rank())?;
+    let m = block.len();
+    let crops = pairs_arg(OP, "crops", crops, m)?;
+    let bp: usize = block.iter().product();
+    if dims[0] % bp != 0 {
+        return Err(Error::arg(
+            OP,
+            format!(
+                "batch dim {} of input {dims:?} is not divisible by prod(block_shape {block_shape:?}) = {bp}",
+                dims[0]
+            ),
+        ));
+    }
+    let b = dims[0] / bp;
+    for i in 0..m {
+        if crops[i][0] + crops[i][1] > dims[i + 1] * block[i] {
+            return Err(Error::arg(
+                OP,
+                format!(
+                    "crops {crops:?} exceed the uncropped size {} of spatial dim {}",
+                    dims[i + 1] * block[i],
+                    i + 1
+                ),
+            ));
+        }
+    }
+    let f = || -> Result<Tensor> {
+        let rest = &dims[m + 1..];
+        // [b1, ..., bM, B, s1, ..., sM, rest...]
+        let mut split = block.clone();
+        split.push(b);
+        split.extend_from_slice(&dims[1..]);
+        let x = input.with_dims(&split)?;
+        // -> [B, s1, b1, ..., sM, bM, rest...]
+        let mut perm = vec![m as i64];
+        for i in 0..m {
+            perm.extend([(m + 1 + i) as i64, i as i64]);
+        }
+        perm.extend((0..rest.len()).map(|j| (2 * m + 1 + j) as i64));
+        let x = ops::transpose(&x, Some(&perm))?;
+        let mut full = vec![b];
+        full.extend((0..m).map(|i| dims[i + 1] * block[i]));
+        full.extend_from_slice(rest);
+        let x = x.with_dims(&full)?;
+        if crops.iter().all(|c| c[0] + c[1] == 0) {
+            return Ok(x);
+        }
+        let mut start = vec![0i64; full.len()];
+        let mut size: Vec<i64> = full.iter().map(|&d| d as i64).collect();
+        for i in 0..m {
+            start[i + 1] = crops[i][0] as i64;
+            size[i + 1] = (full[i + 1] - crops[i][0] - crops[i][1]) as i64;
+        }
+        ops::slice(&x, &start, &size)
+    };
+    f().map_err(named(OP))
+}
+
+/// `tf.required_space_to_batch_paddings(input_shape, block_shape, base_paddings=None)`: the
+/// `(paddings, crops)` that make each padded spatial dim divisible by its block size (extra
+/// padding at the end), each `M x 2`.
+pub fn required_space_to_batch_paddings(
+    input_shape: &[i64],
+    block_shape: &[i64],
+    base_paddings: Option<&[[i64; 2]]>,
+) -> Result<(Vec<[i64; 2]>, Vec<[i64; 2]>)> {
+    const OP: &str = "tf.required_space_to_batch_paddings";
+    let m = block_shape.len();
+    if input_shape.len() != m {
+        return Err(Error::arg(
+            OP,
+            format!("input_shape {input_shape:?} and block_shape {block_shape:?} must have the same length"),
+        ));
+    }
+    let block = block_arg(OP, block_shape, m + 1)?;
+    let shape = super::dims_arg(OP, "input_shape", input_shape)?;
+    let base = match base_paddings {
+        Some(p) => pairs_arg(OP, "base_paddings", p, m)?,
+        None => vec![[0, 0]; m],
+    };
+    let mut paddings = Vec::with_capacity(m);
+    let mut crops = Vec::with_capacity(m);
+    for i in 0..m {
+        let full = shape[i] + base[i][0] + base[i][1];
+        let extra = (block[i] - full % block[i]) % block[i];
+        paddings.push([base[i][0] as i64, (base[i][1] + extra) as i64]);
+        crops.push([0, extra as i64]);
+    }
+    Ok((paddings, crops))
+}
