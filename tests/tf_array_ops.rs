@@ -211,3 +211,146 @@ fn api_page_examples() {
         assert_eq!(r.to_vec::<f32>().unwrap(), [3.0, 2.5, 2.0, 1.5]);
     }
 }
+
+#[test]
+fn agreement_linspace_sequences_partition_space_to_batch() {
+    let mut rng = Rng::new(13);
+    let a = rand_tensor(&mut rng, &[3, 1], -3.0, 3.0, DType::F32, &Device::Cpu);
+    let b = rand_tensor(&mut rng, &[4], -3.0, 3.0, DType::F32, &Device::Cpu);
+    for (num, axis) in [(0, 0), (1, 0), (2, -1), (7, 1), (33, 2)] {
+        check_backends("tf.linspace", &[a.clone(), b.clone()], 1e-6, 1e-6, |t| {
+            tf::linspace(&t[0], &t[1], num, axis)
+        });
+    }
+    let x = rand_tensor(&mut rng, &[5, 7, 3], -3.0, 3.0, DType::F32, &Device::Cpu);
+    let l = rand_ints(&mut rng, &[5], 0, 8);
+    check_backends("tf.reverse_sequence", &[x.clone(), l], 0.0, 0.0, |t| {
+        tf::reverse_sequence(&t[0], &t[1], 1, 0)
+    });
+    let l = rand_ints(&mut rng, &[7], 0, 6);
+    check_backends("tf.reverse_sequence t", &[x.clone(), l], 0.0, 0.0, |t| {
+        tf::reverse_sequence(&t[0], &t[1], 0, 1)
+    });
+    let p = rand_ints(&mut rng, &[5, 7], 0, 4);
+    for i in 0..4 {
+        check_backends("tf.dynamic_partition", &[x.clone(), p.clone()], 0.0, 0.0, |t| {
+            Ok(tf::dynamic_partition(&t[0], &t[1], 4)?.remove(i))
+        });
+    }
+    let i0 = ints(&[3, 0, 5], &[3], &Device::Cpu);
+    let i1 = ints(&[1, 3], &[2], &Device::Cpu);
+    let d0 = rand_tensor(&mut rng, &[3, 2], -3.0, 3.0, DType::F32, &Device::Cpu);
+    let d1 = rand_tensor(&mut rng, &[2, 2], -3.0, 3.0, DType::F32, &Device::Cpu);
+    check_backends("tf.dynamic_stitch", &[i0, i1, d0, d1], 0.0, 0.0, |t| {
+        tf::dynamic_stitch(&t[..2], &t[2..])
+    });
+    let s = rand_tensor(&mut rng, &[3, 5, 4, 2], -3.0, 3.0, DType::F32, &Device::Cpu);
+    check_backends("tf.space_to_batch_nd", &[s.clone()], 0.0, 0.0, |t| {
+        tf::space_to_batch_nd(&t[0], &[3, 2], &[[1, 0], [0, 2]])
+    });
+    let bt = rand_tensor(&mut rng, &[12, 2, 3, 1], -3.0, 3.0, DType::F32, &Device::Cpu);
+    check_backends("tf.batch_to_space", &[bt], 0.0, 0.0, |t| {
+        tf::batch_to_space(&t[0], &[2, 3], &[[1, 0], [2, 3]])
+    });
+    // Round trip with the paddings of required_space_to_batch_paddings.
+    for d in devices() {
+        let x = s.to_device(&d).unwrap();
+        let (pads, crops) = tf::required_space_to_batch_paddings(&[5, 4], &[3, 3], None).unwrap();
+        let y = tf::space_to_batch(&x, &[3, 3], &pads).unwrap();
+        let z = tf::batch_to_space(&y, &[3, 3], &crops).unwrap();
+        assert_eq!(z.to_vec::<f32>().unwrap(), s.to_vec::<f32>().unwrap());
+    }
+}
+
+#[test]
+fn bad_inputs_name_the_op_2() {
+    for d in devices() {
+        let f = Tensor::from_vec(vec![1.0f32, 2.0], &[2], &d).unwrap();
+        let x = ints(&[1, 2, 3, 4, 5, 6], &[2, 3], &d);
+        err_names("tf.linspace", tf::linspace(&x, &x, 3, 0));
+        err_names("tf.linspace", tf::linspace(&f, &f, -1, 0));
+        err_names("tf.linspace", tf::linspace(&f, &f, 3, 5));
+        err_names("tf.reverse_sequence", tf::reverse_sequence(&x, &ints(&[4, 1], &[2], &d), 1, 0));
+        err_names("tf.reverse_sequence", tf::reverse_sequence(&x, &ints(&[1], &[1], &d), 1, 0));
+        err_names("tf.reverse_sequence", tf::reverse_sequence(&x, &ints(&[1, 1], &[2], &d), 0, 0));
+        err_names("tf.parallel_stack", tf::parallel_stack(&[]));
+        err_names("tf.dynamic_partition", tf::dynamic_partition(&x, &ints(&[0, 2], &[2], &d), 2));
+        err_names("tf.dynamic_partition", tf::dynamic_partition(&x, &ints(&[0, 1, 0], &[3], &d), 2));
+        err_names("tf.dynamic_stitch", tf::dynamic_stitch(&[ints(&[0, -1], &[2], &d)], &[f.clone()]));
+        err_names("tf.dynamic_stitch", tf::dynamic_stitch(&[ints(&[0], &[1], &d)], &[f.clone()]));
+        err_names("tf.broadcast_static_shape", tf::broadcast_static_shape(&[2, 3], &[4, 3]));
+        err_names(
+            "tf.broadcast_dynamic_shape",
+            tf::broadcast_dynamic_shape(&ints(&[2], &[1], &d), &ints(&[3], &[1], &d)),
+        );
+        let s = Tensor::from_vec(vec![0.0f32; 12], &[1, 3, 4, 1], &d).unwrap();
+        err_names("tf.space_to_batch_nd", tf::space_to_batch_nd(&s, &[2, 2], &[[0, 0], [0, 0]]));
+        err_names("tf.space_to_batch_nd", tf::space_to_batch_nd(&s, &[0, 2], &[[0, 0], [0, 0]]));
+        err_names("tf.space_to_batch_nd", tf::space_to_batch_nd(&s, &[1, 2], &[[0, 0]]));
+        err_names("tf.batch_to_space", tf::batch_to_space(&s, &[2, 1], &[[0, 0], [0, 0]]));
+        err_names("tf.batch_to_space", tf::batch_to_space(&s, &[1, 1], &[[3, 1], [0, 0]]));
+        err_names(
+            "tf.required_space_to_batch_paddings",
+            tf::required_space_to_batch_paddings(&[3], &[2, 2], None),
+        );
+    }
+}
+
+/// Worked examples of the pages of the second group of ops.
+#[test]
+fn api_page_examples_2() {
+    for d in devices() {
+        let f = |v: &[f32], dims: &[usize]| Tensor::from_vec(v.to_vec(), dims, &d).unwrap();
+        let l = tf::linspace(&f(&[10.0], &[]), &f(&[12.0], &[]), 3, 0).unwrap();
+        assert_eq!(l.to_vec::<f32>().unwrap(), [10.0, 11.0, 12.0]);
+        let (s, e) = (f(&[0.0, 5.0], &[2]), f(&[10.0, 40.0], &[2]));
+        let l = tf::linspace(&s, &e, 5, 0).unwrap();
+        assert_eq!(l.dims(), [5, 2]);
+        assert_eq!(l.to_vec::<f32>().unwrap(), [0.0, 5.0, 2.5, 13.75, 5.0, 22.5, 7.5, 31.25, 10.0, 40.0]);
+        let l = tf::linspace(&s, &e, 5, -1).unwrap();
+        assert_eq!(l.to_vec::<f32>().unwrap(), [0.0, 2.5, 5.0, 7.5, 10.0, 5.0, 13.75, 22.5, 31.25, 40.0]);
+        // tf.reverse_sequence: seq_lengths [7, 2, 3, 5] on a 4 x 8 input.
+        let x = ints(&(0..32).collect::<Vec<_>>(), &[4, 8], &d);
+        let r = i32s(&tf::reverse_sequence(&x, &ints(&[7, 2, 3, 5], &[4], &d), 1, 0).unwrap());
+        assert_eq!(r[..8], [6, 5, 4, 3, 2, 1, 0, 7]);
+        assert_eq!(r[8..16], [9, 8, 10, 11, 12, 13, 14, 15]);
+        assert_eq!(r[16..24], [18, 17, 16, 19, 20, 21, 22, 23]);
+        assert_eq!(r[24..], [28, 27, 26, 25, 24, 29, 30, 31]);
+        // tf.parallel_stack
+        let p =
+            tf::parallel_stack(&[ints(&[1, 4], &[2], &d), ints(&[2, 5], &[2], &d), ints(&[3, 6], &[2], &d)]);
+        assert_eq!(i32s(&p.unwrap()), [1, 4, 2, 5, 3, 6]);
+        // tf.dynamic_partition
+        let parts = tf::dynamic_partition(
+            &ints(&[10, 20, 30, 40, 50], &[5], &d),
+            &ints(&[0, 0, 1, 1, 0], &[5], &d),
+            2,
+        );
+        let parts = parts.unwrap();
+        assert_eq!(i32s(&parts[0]), [10, 20, 50]);
+        assert_eq!(i32s(&parts[1]), [30, 40]);
+        // tf.dynamic_stitch
+        let idx = [ints(&[6], &[], &d), ints(&[4, 1], &[2], &d), ints(&[5, 2, 0, 3], &[2, 2], &d)];
+        let data = [
+            ints(&[61, 62], &[2], &d),
+            ints(&[41, 42, 11, 12], &[2, 2], &d),
+            ints(&[51, 52, 21, 22, 1, 2, 31, 32], &[2, 2, 2], &d),
+        ];
+        let m = tf::dynamic_stitch(&idx, &data).unwrap();
+        assert_eq!(i32s(&m), [1, 2, 11, 12, 21, 22, 31, 32, 41, 42, 51, 52, 61, 62]);
+        // tf.broadcast_static_shape / broadcast_dynamic_shape
+        assert_eq!(tf::broadcast_static_shape(&[1, 2, 3], &[5, 1, 3]).unwrap(), [5, 2, 3]);
+        let b = tf::broadcast_dynamic_shape(&ints(&[1, 2, 3], &[3], &d), &ints(&[5, 1, 3], &[3], &d));
+        assert_eq!(i32s(&b.unwrap()), [5, 2, 3]);
+        // tf.space_to_batch_nd / batch_to_space: the first examples.
+        let x = ints(&[1, 2, 3, 4], &[1, 2, 2, 1], &d);
+        let y = tf::space_to_batch_nd(&x, &[2, 2], &[[0, 0], [0, 0]]).unwrap();
+        assert_eq!(y.dims(), [4, 1, 1, 1]);
+        assert_eq!(i32s(&y), [1, 2, 3, 4]);
+        let x = ints(&(1..17).collect::<Vec<_>>(), &[1, 4, 4, 1], &d);
+        let y = tf::space_to_batch_nd(&x, &[2, 2], &[[0, 0], [0, 0]]).unwrap();
+        assert_eq!(i32s(&y), [1, 3, 9, 11, 2, 4, 10, 12, 5, 7, 13, 15, 6, 8, 14, 16]);
+        let z = tf::batch_to_space(&y, &[2, 2], &[[0, 0], [0, 0]]).unwrap();
+        assert_eq!(i32s(&z), (1..17).collect::<Vec<_>>());
+    }
+}

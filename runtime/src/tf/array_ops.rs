@@ -939,3 +939,9 @@ pub fn required_space_to_batch_paddings(
     }
     Ok((paddings, crops))
 }
+
+/// `tf.space_to_batch(input, block_shape, paddings)`: TensorFlow 2's name of
+/// [`space_to_batch_nd`] (same arguments).
+pub fn space_to_batch(input: &Tensor, block_shape: &[i64], paddings: &[[i64; 2]]) -> Result<Tensor> {
+    space_to_batch_nd(input, block_shape, paddings)
+}
