@@ -354,3 +354,35 @@ fn api_page_examples_2() {
         assert_eq!(i32s(&z), (1..17).collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn extract_volume_patches_agreement_and_errors() {
+    let mut rng = Rng::new(21);
+    for (dims, k, s, pad) in [
+        ([2usize, 4, 5, 3, 2], [1i64, 2, 2, 2, 1], [1i64, 1, 2, 1, 1], "VALID"),
+        ([1, 3, 4, 5, 3], [1, 2, 3, 2, 1], [1, 2, 1, 3, 1], "SAME"),
+        ([1, 2, 3, 3, 1], [1, 3, 1, 1, 1], [1, 1, 1, 1, 1], "VALID"),
+        ([0, 2, 2, 2, 1], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1], "SAME"),
+    ] {
+        let x = rand_tensor(&mut rng, &dims, -3.0, 3.0, DType::F32, &Device::Cpu);
+        check_backends("tf.extract_volume_patches", &[x], 0.0, 0.0, |t| {
+            tf::extract_volume_patches(&t[0], &k, &s, pad)
+        });
+    }
+    // A 1x1x1 window with unit strides is the input itself.
+    let x = ints(&(0..24).collect::<Vec<_>>(), &[1, 2, 3, 4, 1], &Device::Cpu);
+    let p = tf::extract_volume_patches(&x, &[1, 1, 1, 1, 1], &[1, 1, 1, 1, 1], "VALID").unwrap();
+    assert_eq!(i32s(&p), (0..24).collect::<Vec<_>>());
+    for d in devices() {
+        let x = Tensor::from_vec(vec![0.0f32; 8], &[1, 2, 2, 2, 1], &d).unwrap();
+        let op = "tf.extract_volume_patches";
+        err_names(op, tf::extract_volume_patches(&x, &[1, 2, 2, 1], &[1, 1, 1, 1, 1], "VALID"));
+        err_names(op, tf::extract_volume_patches(&x, &[2, 2, 2, 1, 1], &[1, 1, 1, 1, 1], "VALID"));
+        err_names(op, tf::extract_volume_patches(&x, &[1, 1, 1, 1, 1], &[1, 0, 1, 1, 1], "VALID"));
+        err_names(op, tf::extract_volume_patches(&x, &[1, 1, 1, 1, 1], &[1, 1, 1, 1, 1], "valid"));
+        err_names(
+            op,
+            tf::extract_volume_patches(&x.with_dims(&[2, 2, 2]).unwrap(), &[1; 5], &[1; 5], "SAME"),
+        );
+    }
+}

@@ -129,6 +129,15 @@ pub fn call(c: &Call) -> Option<OpResult> {
             };
             many(t(p).and_then(|p| Ok(vec![p, t(cr)?])))
         })(),
+        "tf.extract_volume_patches" => (|| {
+            let padding = c.opt_str(3, "padding")?.ok_or_else(|| format!("{}: missing padding", c.name))?;
+            one(tf::extract_volume_patches(
+                &c.tensor(0, "input")?,
+                &c.ints(1, "ksizes")?,
+                &c.ints(2, "strides")?,
+                padding,
+            ))
+        })(),
         _ => return None,
     };
     Some(r)

@@ -183,4 +183,9 @@ ns.required_space_to_batch_paddings = rstbp
 case32("rstbp_basic", "required_space_to_batch_paddings", [[5, 7], [2, 3]])
 case32("rstbp_base", "required_space_to_batch_paddings", [[5, 6], [2, 3]], {"base_paddings": [[1, 0], [2, 2]]})
 
+case("evp_valid", "extract_volume_patches", [randn(2, 4, 5, 3, 2), [1, 2, 2, 2, 1], [1, 1, 2, 1, 1], "VALID"])
+case("evp_same", "extract_volume_patches", [randn(1, 3, 4, 5, 3), [1, 2, 3, 2, 1], [1, 2, 1, 3, 1], "SAME"])
+case("evp_same_big", "extract_volume_patches", [randn(2, 2, 3, 2, 1), [1, 3, 3, 3, 1], [1, 1, 1, 1, 1], "SAME"])
+case("evp_valid_empty", "extract_volume_patches", [randn(1, 2, 3, 3, 1), [1, 3, 1, 1, 1], [1, 1, 1, 1, 1], "VALID"])
+
 write("ops_tf_array.json", cases, made_with=f"tensorflow {tf.__version__}")

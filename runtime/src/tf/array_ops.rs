@@ -1,7 +1,11 @@
 //! TensorFlow-named eager array ops (`tf.size`, `tf.rank`, `tf.shape`, `tf.shape_n`,
 //! `tf.identity`, `tf.identity_n`, `tf.reverse`, `tf.roll`, `tf.where`, `tf.boolean_mask`,
 //! `tf.sequence_mask`, `tf.meshgrid`, `tf.gather`, `tf.gather_nd`, `tf.scatter_nd`,
-//! `tf.unravel_index`, `tf.range`), with TensorFlow 2.x argument names and semantics.
+//! `tf.unravel_index`, `tf.range`, `tf.linspace`, `tf.reverse_sequence`, `tf.parallel_stack`,
+//! `tf.dynamic_partition`, `tf.dynamic_stitch`, `tf.broadcast_static_shape`,
+//! `tf.broadcast_dynamic_shape`, `tf.space_to_batch_nd`, `tf.space_to_batch`,
+//! `tf.batch_to_space`, `tf.required_space_to_batch_paddings`, `tf.extract_volume_patches`),
+//! with TensorFlow 2.9 argument names and semantics.
 //!
 //! Each op is composed from the runtime's eager ops (views, `take`, `scatter`, elementwise
 //! ops), so it runs on the CPU and on the GPU with the same kernels. Index tensors whose values
@@ -944,4 +948,81 @@ pub fn required_space_to_batch_paddings(
 /// [`space_to_batch_nd`] (same arguments).
 pub fn space_to_batch(input: &Tensor, block_shape: &[i64], paddings: &[[i64; 2]]) -> Result<Tensor> {
     space_to_batch_nd(input, block_shape, paddings)
+}
+
+// ---------------------------------------------------------------------------------------------
+// extract_volume_patches
+// ---------------------------------------------------------------------------------------------
+
+/// `tf.extract_volume_patches(input, ksizes, strides, padding)`: the `kd x kh x kw` patches of a
+/// `[batch, depth, height, width, channels]` input, each flattened in `(kd, kh, kw, channels)`
+/// order into the last dim of the `[batch, out_d, out_h, out_w, kd*kh*kw*channels]` result.
+/// `ksizes` and `strides` are 5 entries with 1 at both ends; `padding` is `"VALID"` or
+/// `"SAME"` (zero padding, the extra one at the end). One zero pad and one overlapping strided
+/// copy.
+pub fn extract_volume_patches(
+    input: &Tensor,
+    ksizes: &[i64],
+    strides: &[i64],
+    padding: &str,
+) -> Result<Tensor> {
+    const OP: &str = "tf.extract_volume_patches";
+    if input.rank() != 5 {
+        return Err(Error::arg(
+            OP,
+            format!("input must be 5-D [batch, d, h, w, c], got shape {:?}", input.dims()),
+        ));
+    }
+    let five = |what: &str, v: &[i64]| -> Result<[usize; 3]> {
+        if v.len() != 5 || v[0] != 1 || v[4] != 1 || v[1..4].iter().any(|&k| k < 1) {
+            return Err(Error::arg(OP, format!("{what} {v:?} must be [1, a, b, c, 1] with a, b, c >= 1")));
+        }
+        Ok([v[1] as usize, v[2] as usize, v[3] as usize])
+    };
+    let k = five("ksizes", ksizes)?;
+    let s = five("strides", strides)?;
+    let same = match padding {
+        "SAME" => true,
+        "VALID" => false,
+        _ => return Err(Error::arg(OP, format!("padding must be \"VALID\" or \"SAME\", got {padding:?}"))),
+    };
+    let dims = input.dims();
+    let mut out = [0usize; 3];
+    let mut pad_width = vec![[0usize, 0]; 5];
+    for i in 0..3 {
+        let n = dims[i + 1];
+        if same {
+            out[i] = n.div_ceil(s[i]);
+            let total = ((out[i].max(1) - 1) * s[i] + k[i]).saturating_sub(n);
+            pad_width[i + 1] = [total / 2, total - total / 2];
+        } else {
+            out[i] = if n >= k[i] { (n - k[i]) / s[i] + 1 } else { 0 };
+        }
+    }
+    let f = || -> Result<Tensor> {
+        let x = if pad_width.iter().any(|p| p[0] + p[1] > 0) {
+            ops::pad(input, &pad_width, "constant", Some(0.0))?
+        } else {
+            input.clone()
+        };
+        let st = crate::shape::strides(x.dims());
+        let c = dims[4];
+        let view = View {
+            dims: vec![dims[0], out[0], out[1], out[2], k[0], k[1], k[2], c],
+            strides: vec![
+                st[0] as isize,
+                (st[1] * s[0]) as isize,
+                (st[2] * s[1]) as isize,
+                (st[3] * s[2]) as isize,
+                st[1] as isize,
+                st[2] as isize,
+                st[3] as isize,
+                st[4] as isize,
+            ],
+            offset: 0,
+        };
+        let p = ops::gather_view(&x, &view)?;
+        p.with_dims(&[dims[0], out[0], out[1], out[2], k[0] * k[1] * k[2] * c])
+    };
+    f().map_err(named(OP))
 }
