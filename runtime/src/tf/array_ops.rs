@@ -386,8 +386,7 @@ pub fn gather_nd(params: &Tensor, indices: &Tensor, batch_dims: i64) -> Result<T
     let m: usize = pd[b..b + k].iter().product();
     let tail = &pd[b + k..];
     let tn: usize = tail.iter().product();
-    let rows = if k == 0 { idx.len() } else { idx.len() / k };
-    let rows = if k == 0 { id[..irank - 1].iter().product() } else { rows };
+    let rows: usize = id[..irank - 1].iter().product();
     let per_batch = rows / bn.max(1);
     let mut flat = Vec::with_capacity(rows);
     for r in 0..rows {
@@ -807,7 +806,7 @@ pub fn space_to_batch_nd(input: &Tensor, block_shape: &[i64], paddings: &[[i64; 
     for i in 0..m {
         pad_width[i + 1] = pads[i];
         padded[i + 1] = dims[i + 1] + pads[i][0] + pads[i][1];
-        if padded[i + 1] % block[i] != 0 {
+        if !padded[i + 1].is_multiple_of(block[i]) {
             return Err(Error::arg(
                 OP,
                 format!(
@@ -857,7 +856,7 @@ pub fn batch_to_space(input: &Tensor, block_shape: &[i64], crops: &[[i64; 2]]) -
     let m = block.len();
     let crops = pairs_arg(OP, "crops", crops, m)?;
     let bp: usize = block.iter().product();
-    if dims[0] % bp != 0 {
+    if !dims[0].is_multiple_of(bp) {
         return Err(Error::arg(
             OP,
             format!(
@@ -911,6 +910,9 @@ pub fn batch_to_space(input: &Tensor, block_shape: &[i64], crops: &[[i64; 2]]) -
     f().map_err(named(OP))
 }
 
+/// `[before, after]` pairs, one per spatial dim.
+pub type PaddingPairs = Vec<[i64; 2]>;
+
 /// `tf.required_space_to_batch_paddings(input_shape, block_shape, base_paddings=None)`: the
 /// `(paddings, crops)` that make each padded spatial dim divisible by its block size (extra
 /// padding at the end), each `M x 2`.
@@ -918,7 +920,7 @@ pub fn required_space_to_batch_paddings(
     input_shape: &[i64],
     block_shape: &[i64],
     base_paddings: Option<&[[i64; 2]]>,
-) -> Result<(Vec<[i64; 2]>, Vec<[i64; 2]>)> {
+) -> Result<(PaddingPairs, PaddingPairs)> {
     const OP: &str = "tf.required_space_to_batch_paddings";
     let m = block_shape.len();
     if input_shape.len() != m {
