@@ -48,14 +48,16 @@ fn agreement_shape_ops_reverse_roll_where() {
     for dims in SHAPES {
         let x = rand_tensor(&mut rng, dims, -3.0, 3.0, DType::F32, &Device::Cpu);
         let r = dims.len() as i64;
-        check_backends("tf.size", &[x.clone()], 0.0, 0.0, |t| tf::size(&t[0]));
-        check_backends("tf.shape", &[x.clone()], 0.0, 0.0, |t| tf::shape(&t[0]));
-        check_backends("tf.reverse", &[x.clone()], 0.0, 0.0, |t| {
+        check_backends("tf.size", std::slice::from_ref(&x), 0.0, 0.0, |t| tf::size(&t[0]));
+        check_backends("tf.shape", std::slice::from_ref(&x), 0.0, 0.0, |t| tf::shape(&t[0]));
+        check_backends("tf.reverse", std::slice::from_ref(&x), 0.0, 0.0, |t| {
             tf::reverse(&t[0], if r > 1 { &[0, -1] } else { &[0] })
         });
-        check_backends("tf.roll", &[x.clone()], 0.0, 0.0, |t| tf::roll(&t[0], &[3, -7], &[-1, 0]));
+        check_backends("tf.roll", std::slice::from_ref(&x), 0.0, 0.0, |t| {
+            tf::roll(&t[0], &[3, -7], &[-1, 0])
+        });
         let c = rand_bools(&mut rng, dims);
-        check_backends("tf.where(c)", &[c.clone()], 0.0, 0.0, |t| tf::where_(&t[0], None, None));
+        check_backends("tf.where(c)", std::slice::from_ref(&c), 0.0, 0.0, |t| tf::where_(&t[0], None, None));
         let y = rand_tensor(&mut rng, dims, -3.0, 3.0, DType::F32, &Device::Cpu);
         check_backends("tf.where(c,x,y)", &[c.clone(), x.clone(), y], 0.0, 0.0, |t| {
             tf::where_(&t[0], Some(&t[1]), Some(&t[2]))
@@ -103,7 +105,7 @@ fn agreement_batched_gather_sequence_mask_meshgrid() {
     check_backends("tf.gather_nd batch_dims", &[x, idx], 0.0, 0.0, |t| tf::gather_nd(&t[0], &t[1], 1));
     for dims in [&[5usize][..], &[2, 3], &[0]] {
         let l = rand_ints(&mut rng, dims, 0, 9);
-        check_backends("tf.sequence_mask", &[l.clone()], 0.0, 0.0, |t| {
+        check_backends("tf.sequence_mask", std::slice::from_ref(&l), 0.0, 0.0, |t| {
             tf::sequence_mask(&t[0], None, DType::Bool)
         });
         check_backends("tf.sequence_mask f32", &[l], 0.0, 0.0, |t| {
@@ -132,7 +134,7 @@ fn bad_inputs_name_the_op() {
         err_names("tf.boolean_mask", tf::boolean_mask(&x, &bools(&[true, false], &[2], &d), Some(1)));
         err_names("tf.boolean_mask", tf::boolean_mask(&x, &x, None));
         err_names("tf.sequence_mask", tf::sequence_mask(&x, Some(-1), DType::Bool));
-        err_names("tf.meshgrid", tf::meshgrid(&[x.clone()], "xz"));
+        err_names("tf.meshgrid", tf::meshgrid(std::slice::from_ref(&x), "xz"));
         err_names("tf.gather", tf::gather(&x, &ints(&[3], &[1], &d), Some(1), 0));
         err_names("tf.gather", tf::gather(&x, &ints(&[0], &[1], &d), Some(2), 0));
         err_names("tf.gather", tf::gather(&x, &ints(&[-1], &[1], &d), None, 0));
@@ -245,7 +247,7 @@ fn agreement_linspace_sequences_partition_space_to_batch() {
         tf::dynamic_stitch(&t[..2], &t[2..])
     });
     let s = rand_tensor(&mut rng, &[3, 5, 4, 2], -3.0, 3.0, DType::F32, &Device::Cpu);
-    check_backends("tf.space_to_batch_nd", &[s.clone()], 0.0, 0.0, |t| {
+    check_backends("tf.space_to_batch_nd", std::slice::from_ref(&s), 0.0, 0.0, |t| {
         tf::space_to_batch_nd(&t[0], &[3, 2], &[[1, 0], [0, 2]])
     });
     let bt = rand_tensor(&mut rng, &[12, 2, 3, 1], -3.0, 3.0, DType::F32, &Device::Cpu);
@@ -276,8 +278,11 @@ fn bad_inputs_name_the_op_2() {
         err_names("tf.parallel_stack", tf::parallel_stack(&[]));
         err_names("tf.dynamic_partition", tf::dynamic_partition(&x, &ints(&[0, 2], &[2], &d), 2));
         err_names("tf.dynamic_partition", tf::dynamic_partition(&x, &ints(&[0, 1, 0], &[3], &d), 2));
-        err_names("tf.dynamic_stitch", tf::dynamic_stitch(&[ints(&[0, -1], &[2], &d)], &[f.clone()]));
-        err_names("tf.dynamic_stitch", tf::dynamic_stitch(&[ints(&[0], &[1], &d)], &[f.clone()]));
+        err_names(
+            "tf.dynamic_stitch",
+            tf::dynamic_stitch(&[ints(&[0, -1], &[2], &d)], std::slice::from_ref(&f)),
+        );
+        err_names("tf.dynamic_stitch", tf::dynamic_stitch(&[ints(&[0], &[1], &d)], std::slice::from_ref(&f)));
         err_names("tf.broadcast_static_shape", tf::broadcast_static_shape(&[2, 3], &[4, 3]));
         err_names(
             "tf.broadcast_dynamic_shape",
