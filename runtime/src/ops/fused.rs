@@ -1,0 +1,1 @@
+//! Fused elementwise programs: a chain of elementwise ops run as one kernel (placeholder).
