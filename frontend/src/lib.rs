@@ -8,7 +8,11 @@ pub mod config;
 pub mod data;
 pub mod datasets;
 pub mod error;
+pub mod graph;
 pub mod utils;
+pub mod variable;
 
 pub use error::{Error, Result};
+pub use graph::{Graph, Sym};
+pub use variable::Variable;
 pub use wgkeras_runtime as runtime;

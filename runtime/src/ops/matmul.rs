@@ -583,3 +583,32 @@ pub(crate) fn sum_axes_by_product(op: &'static str, x: &Tensor, axes: &[usize]) 
     let r = contract(op, x, &ones, &[], &[], axes, &(0..axes.len()).collect::<Vec<_>>())?;
     r.with_dims(&keep.iter().map(|&i| x.dims()[i]).collect::<Vec<_>>())
 }
+// TEMPORARY STUB (replaced by the mmepi branch)
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Epilogue {
+    Linear,
+    Relu,
+    Sigmoid,
+    Tanh,
+}
+pub fn matmul_fused(
+    a: &Tensor,
+    b: &Tensor,
+    transpose_a: bool,
+    transpose_b: bool,
+    bias: Option<&Tensor>,
+    activation: Epilogue,
+) -> Result<Tensor> {
+    let a = if transpose_a { transpose(a, None)? } else { a.clone() };
+    let b = if transpose_b { transpose(b, None)? } else { b.clone() };
+    let mut y = matmul(&a, &b)?;
+    if let Some(bias) = bias {
+        y = crate::ops::add(&y, bias)?;
+    }
+    match activation {
+        Epilogue::Linear => Ok(y),
+        Epilogue::Relu => crate::ops::relu(&y),
+        Epilogue::Sigmoid => crate::ops::sigmoid(&y),
+        Epilogue::Tanh => crate::ops::tanh(&y),
+    }
+}

@@ -613,3 +613,13 @@ mod tests {
         }
     }
 }
+// TEMPORARY STUB (replaced by the mmepi branch)
+pub fn dropout_mask_seeded(dims: &[usize], rate: f64, seed: &Tensor) -> Result<Tensor> {
+    let s = seed.to_vec::<u32>()?;
+    dropout_mask(dims, rate, s[0] as u64 | (s[1] as u64) << 32, &seed.device())
+}
+pub fn seed_advance(seed: &Tensor) -> Result<Tensor> {
+    let s = seed.to_vec::<u32>()?;
+    let v = (s[0] as u64 | (s[1] as u64) << 32).wrapping_add(1);
+    Tensor::from_vec(vec![v as u32, (v >> 32) as u32], &[2], &seed.device())
+}
