@@ -5,6 +5,7 @@
 //! Run it as `cargo test --release --test conformance -- --nocapture`.
 
 mod common;
+mod conformance_keras;
 mod conformance_ops;
 
 use std::path::PathBuf;
@@ -114,7 +115,21 @@ fn run_case(case: &Value, device: &Device) -> CaseResult {
                 case["kwargs"].as_object().unwrap_or(&empty),
                 &case["expected"],
             ),
-            other => return CaseResult::Unsupported(format!("case kind {other:?}")),
+            other => {
+                return match conformance_keras::run(other, case, device) {
+                    None => CaseResult::Unsupported(format!("case kind {other:?}")),
+                    Some(conformance_keras::KerasResult::Unsupported(why)) => CaseResult::Unsupported(why),
+                    Some(conformance_keras::KerasResult::Error(e)) => CaseResult::Fail(format!("error: {e}")),
+                    Some(conformance_keras::KerasResult::Compare(items)) => {
+                        for (label, got, exp) in &items {
+                            if let Err(e) = compare(got, exp, rtol, atol) {
+                                return CaseResult::Fail(format!("{label}: {e}"));
+                            }
+                        }
+                        CaseResult::Pass
+                    }
+                }
+            }
         };
     let call = Call { name: &name, args: &args, kwargs, device };
     let dispatched =

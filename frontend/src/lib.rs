@@ -4,11 +4,17 @@
 //! today; graph building, autodiff and the compiled train step come next (see the issues).
 //! `utils` holds the Keras utilities that need no model.
 
+pub mod activations;
 pub mod config;
 pub mod data;
 pub mod datasets;
 pub mod error;
 pub mod graph;
+pub mod initializers;
+pub mod layers;
+pub mod losses;
+pub mod metrics;
+pub mod optimizers;
 pub mod utils;
 pub mod variable;
 

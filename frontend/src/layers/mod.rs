@@ -1,0 +1,216 @@
+//! Keras layers. One layer family per file; each layer has Keras's `class_name`, its
+//! `get_config()` keys and defaults, and a registry entry so Keras JSON that names it loads.
+//!
+//! A layer is shared by handle ([`LayerRef`]): calling the same handle on several symbolic
+//! tensors shares its weights. Its per-class behaviour is the [`Layer`] trait; the state every
+//! layer has (name, trainable, dtype, weights, built shapes) is [`LayerCommon`].
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
+use wgkeras_runtime::{DType, Device};
+
+use crate::error::{Error, Result};
+use crate::graph::{NodeId, Shape, Sym};
+use crate::initializers::Initializer;
+use crate::variable::Variable;
+
+/// What a call may need besides its inputs.
+pub struct CallContext {
+    pub training: bool,
+    /// State updates made by the call (variable <- node), e.g. a dropout seed or moving means;
+    /// a train step applies them with the optimizer's.
+    pub updates: std::cell::RefCell<Vec<(Variable, NodeId)>>,
+}
+
+impl CallContext {
+    pub fn new(training: bool) -> CallContext {
+        CallContext { training, updates: Default::default() }
+    }
+}
+
+/// The behaviour of one layer class.
+pub trait Layer: Send + Sync {
+    /// Keras's class name, e.g. `"Dense"`.
+    fn class_name(&self) -> &'static str;
+    fn common(&self) -> &LayerCommon;
+    /// The class's own `get_config()` keys (the common `name`, `trainable`, `dtype` are added
+    /// by [`LayerRef::get_config`]).
+    fn config(&self) -> Map<String, Value>;
+    /// Creates the weights for these input shapes (with [`LayerCommon::add_weight`]).
+    fn build(&self, _input_shapes: &[Shape]) -> Result<()> {
+        Ok(())
+    }
+    /// The output shapes for these input shapes (batch dims `None`).
+    fn output_shapes(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>>;
+    /// Appends the layer's computation on `inputs` to their graph. Weights are read with
+    /// `inputs[0].graph.variable(&w)` from `self.common().weights()`.
+    fn call<'g>(&self, inputs: &[Sym<'g>], ctx: &CallContext) -> Result<Vec<Sym<'g>>>;
+}
+
+/// The state every layer has.
+pub struct LayerCommon {
+    pub name: String,
+    trainable: AtomicBool,
+    pub dtype: DType,
+    weights: Mutex<Vec<Variable>>,
+    built: Mutex<Option<Vec<Shape>>>,
+}
+
+impl LayerCommon {
+    /// `name` None takes a unique name from the class (`dense`, `dense_1`, ...).
+    pub fn new(class_name: &str, name: Option<&str>) -> LayerCommon {
+        let name = match name {
+            Some(n) => n.to_string(),
+            None => crate::utils::naming::auto_name(&crate::utils::naming::to_snake_case(class_name)),
+        };
+        LayerCommon {
+            name,
+            trainable: AtomicBool::new(true),
+            dtype: DType::F32,
+            weights: Mutex::new(vec![]),
+            built: Mutex::new(None),
+        }
+    }
+
+    /// Reads the common keys (`name`, `trainable`, `dtype`) of a Keras config.
+    pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<LayerCommon> {
+        let common = LayerCommon::new(class_name, config.get("name").and_then(|v| v.as_str()));
+        if let Some(t) = config.get("trainable") {
+            let t = t.as_bool().ok_or_else(|| Error::arg("layers", format!("{class_name}: trainable must be a bool")))?;
+            common.set_trainable(t);
+        }
+        Ok(common)
+    }
+
+    pub fn trainable(&self) -> bool {
+        self.trainable.load(Ordering::Relaxed)
+    }
+
+    pub fn set_trainable(&self, t: bool) {
+        self.trainable.store(t, Ordering::Relaxed);
+        for w in self.weights() {
+            w.set_trainable(t);
+        }
+    }
+
+    pub fn weights(&self) -> Vec<Variable> {
+        self.weights.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Creates a weight of `dims` from `initializer` on the CPU (models move their weights to
+    /// their device), named `<layer>/<name>` like Keras's variable paths.
+    pub fn add_weight(
+        &self,
+        name: &str,
+        dims: &[usize],
+        initializer: &dyn Initializer,
+        trainable: bool,
+    ) -> Result<Variable> {
+        let value = initializer.init(dims, self.dtype, &Device::Cpu)?;
+        let v = Variable::new(format!("{}/{name}", self.name), value, trainable && self.trainable());
+        self.weights.lock().unwrap_or_else(|e| e.into_inner()).push(v.clone());
+        Ok(v)
+    }
+
+    pub fn built_shapes(&self) -> Option<Vec<Shape>> {
+        self.built.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub(crate) fn set_built(&self, shapes: Vec<Shape>) {
+        *self.built.lock().unwrap_or_else(|e| e.into_inner()) = Some(shapes);
+    }
+}
+
+/// A handle to a layer; clones share the layer and its weights.
+#[derive(Clone)]
+pub struct LayerRef(pub Arc<dyn Layer>);
+
+impl<L: Layer + 'static> From<L> for LayerRef {
+    fn from(l: L) -> LayerRef {
+        LayerRef(Arc::new(l))
+    }
+}
+
+impl LayerRef {
+    pub fn name(&self) -> &str {
+        &self.0.common().name
+    }
+
+    pub fn class_name(&self) -> &'static str {
+        self.0.class_name()
+    }
+
+    pub fn weights(&self) -> Vec<Variable> {
+        self.0.common().weights()
+    }
+
+    pub fn trainable_weights(&self) -> Vec<Variable> {
+        self.weights().into_iter().filter(|w| w.trainable()).collect()
+    }
+
+    pub fn same(&self, other: &LayerRef) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Builds the layer for `input_shapes` the first time; later calls check nothing more.
+    pub fn ensure_built(&self, input_shapes: &[Shape]) -> Result<()> {
+        if self.0.common().built_shapes().is_none() {
+            self.0.build(input_shapes)?;
+            self.0.common().set_built(input_shapes.to_vec());
+        }
+        Ok(())
+    }
+
+    /// Keras's `get_config()`: the common keys then the class's.
+    pub fn get_config(&self) -> Map<String, Value> {
+        let c = self.0.common();
+        let mut m = Map::new();
+        m.insert("name".into(), Value::from(c.name.clone()));
+        m.insert("trainable".into(), Value::from(c.trainable()));
+        m.insert("dtype".into(), crate::layers::dtype_policy_config(c.dtype));
+        m.extend(self.0.config());
+        m
+    }
+
+    /// Keras's serialized form `{"module", "class_name", "config", "registered_name"}`.
+    pub fn serialize(&self) -> Value {
+        serde_json::json!({
+            "module": "keras.layers",
+            "class_name": self.class_name(),
+            "config": Value::Object(self.get_config()),
+            "registered_name": Value::Null,
+        })
+    }
+
+    /// Builds (if needed) and calls the layer on symbolic tensors of one graph.
+    pub fn call_graph<'g>(&self, inputs: &[Sym<'g>], ctx: &CallContext) -> Result<Vec<Sym<'g>>> {
+        let shapes: Vec<Shape> = inputs.iter().map(|s| s.shape()).collect();
+        self.ensure_built(&shapes)?;
+        self.0.call(inputs, ctx).map_err(|e| match e {
+            Error::Argument { op, msg } if !msg.contains(self.name()) => {
+                Error::Argument { op, msg: format!("layer {:?} ({}): {msg}", self.name(), self.class_name()) }
+            }
+            e => e,
+        })
+    }
+}
+
+/// Keras 3's serialized dtype policy for a layer config.
+pub fn dtype_policy_config(dtype: DType) -> Value {
+    serde_json::json!({
+        "module": "keras",
+        "class_name": "DTypePolicy",
+        "config": {"name": dtype.name()},
+        "registered_name": Value::Null,
+    })
+}
+
+/// The layer classes this module builds from a Keras config, by class name.
+pub type LayerFactory = fn(&Map<String, Value>) -> Result<LayerRef>;
+
+/// Every layer class: (Keras class name, constructor from its config). Filled by each layer file.
+pub fn registry() -> Vec<(&'static str, LayerFactory)> {
+    vec![]
+}

@@ -1,0 +1,10 @@
+//! Conformance kind `optimizer`.
+
+use serde_json::Value;
+use wgkeras::runtime::Device;
+
+use super::KerasResult;
+
+pub fn run(_case: &Value, _device: &Device) -> KerasResult {
+    KerasResult::Unsupported("kind \"optimizer\" is not implemented yet".into())
+}
