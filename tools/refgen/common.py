@@ -121,3 +121,34 @@ def case_adder(cases, namespace, prefix="", kind="op"):
         cases.append(c)
 
     return case
+
+
+def keras_config(obj, serialize=None):
+    """A Keras object's serialized form, made plain JSON (NumPy scalars become numbers, tuples
+    lists); fails if something in it is not JSON. `serialize` is e.g. keras.losses.serialize
+    (default keras.saving.serialize_keras_object, which gives the same dict)."""
+    import keras
+
+    cfg = (serialize or keras.saving.serialize_keras_object)(obj)
+    return plain_json(cfg)
+
+
+def plain_json(v):
+    """v as plain JSON: NumPy scalars and arrays to numbers and lists, non-finite floats to the
+    strings of the format, tuples to lists; anything else not JSON raises."""
+    if isinstance(v, dict):
+        return {str(k): plain_json(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [plain_json(x) for x in v]
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return _num(v)
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, np.ndarray):
+        return plain_json(v.tolist())
+    raise TypeError(f"not plain JSON: {type(v).__name__} {v!r}")
+
