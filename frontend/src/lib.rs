@@ -5,6 +5,7 @@
 //! `utils` holds the Keras utilities that need no model.
 
 pub mod activations;
+pub mod callbacks;
 pub mod config;
 pub mod data;
 pub mod datasets;
@@ -14,11 +15,13 @@ pub mod initializers;
 pub mod layers;
 pub mod losses;
 pub mod metrics;
+pub mod models;
 pub mod optimizers;
 pub mod utils;
 pub mod variable;
 
 pub use error::{Error, Result};
 pub use graph::{Graph, Sym};
+pub use models::Model;
 pub use variable::Variable;
 pub use wgkeras_runtime as runtime;

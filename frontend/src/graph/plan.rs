@@ -26,8 +26,6 @@ pub struct PlanOptions {
 struct Step {
     op: Op,
     inputs: Vec<usize>,
-    shape: Shape,
-    dtype: DType,
     /// Values no later step reads: dropped after this step.
     frees: Vec<usize>,
 }
@@ -72,8 +70,6 @@ impl Plan {
                 steps.push(Step {
                     op: n.op.clone(),
                     inputs: n.inputs.iter().map(|&i| index[i]).collect(),
-                    shape: n.shape.clone(),
-                    dtype: n.dtype,
                     frees: vec![],
                 });
             }

@@ -1,0 +1,339 @@
+//! Keras models: [`Model`] is both Keras's `Sequential` (a list of layers, built when its input
+//! shape is known) and `Functional` (a graph of layer calls from `Input`s to outputs, with
+//! several inputs and outputs and shared layers). Training is in `training.rs`, the summary
+//! table in `summary.rs`, Keras JSON in `json.rs`.
+
+mod json;
+pub mod keras_tensor;
+mod summary;
+pub mod training;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use wgkeras_runtime::{DType, Device, Tensor};
+
+use crate::error::{Error, Result};
+use crate::graph::{Shape, Sym};
+use crate::layers::{CallContext, LayerRef};
+use crate::variable::Variable;
+pub use keras_tensor::{input, input_batch_shape, input_with, KerasTensor, LayerCall, Origin};
+pub use training::{CompileArgs, FitArgs};
+
+enum Kind {
+    /// The layers in order, and the input (shape with batch, dtype, input layer name) once known.
+    Sequential { layers: Vec<LayerRef>, input: Option<(Shape, DType, String)> },
+    Functional,
+}
+
+/// A Keras model: Sequential or Functional.
+pub struct Model {
+    pub name: String,
+    kind: Kind,
+    /// Empty until a Sequential model knows its input shape.
+    inputs: Vec<KerasTensor>,
+    outputs: Vec<KerasTensor>,
+    /// The layer calls from inputs to outputs, in an order where each call's inputs exist.
+    calls: Vec<Arc<LayerCall>>,
+    pub(crate) compiled: Option<training::Compiled>,
+    device: Device,
+}
+
+impl Model {
+    /// An empty `keras.Sequential` (`name` None: `sequential`, `sequential_1`, ...).
+    pub fn sequential(name: Option<&str>) -> Model {
+        Model {
+            name: name.map_or_else(|| crate::utils::naming::auto_name("sequential"), str::to_string),
+            kind: Kind::Sequential { layers: vec![], input: None },
+            inputs: vec![],
+            outputs: vec![],
+            calls: vec![],
+            compiled: None,
+            device: Device::Cpu,
+        }
+    }
+
+    /// `keras.Sequential([Input(shape), *layers])`.
+    pub fn sequential_with(input_shape: &[usize], layers: Vec<LayerRef>) -> Result<Model> {
+        let mut m = Model::sequential(None);
+        m.set_input(input_shape, DType::F32)?;
+        for l in layers {
+            m.add(l)?;
+        }
+        Ok(m)
+    }
+
+    /// Declares a Sequential model's input shape (without the batch dim), like a leading
+    /// `keras.Input(shape)`.
+    pub fn set_input(&mut self, shape: &[usize], dtype: DType) -> Result<()> {
+        let mut s: Shape = vec![None];
+        s.extend(shape.iter().map(|&d| Some(d)));
+        self.set_input_batch_shape(s, dtype, None)
+    }
+
+    fn set_input_batch_shape(&mut self, shape: Shape, dtype: DType, name: Option<String>) -> Result<()> {
+        let Kind::Sequential { input, .. } = &mut self.kind else {
+            return Err(Error::arg("Sequential", "set_input is for Sequential models"));
+        };
+        *input = Some((shape, dtype, name.unwrap_or_else(|| crate::utils::naming::auto_name("input_layer"))));
+        self.rebuild_sequential()
+    }
+
+    /// `Sequential.add(layer)`.
+    pub fn add(&mut self, layer: impl Into<LayerRef>) -> Result<()> {
+        let layer = layer.into();
+        let Kind::Sequential { layers, .. } = &mut self.kind else {
+            return Err(Error::arg("Model.add", "only Sequential models have add"));
+        };
+        if layers.iter().any(|l| l.name() == layer.name()) {
+            return Err(Error::arg(
+                "Sequential.add",
+                format!("all layers added to a Sequential model should have unique names; {:?} is already there", layer.name()),
+            ));
+        }
+        layers.push(layer);
+        if let Err(e) = self.rebuild_sequential() {
+            if let Kind::Sequential { layers, .. } = &mut self.kind {
+                layers.pop();
+            }
+            self.rebuild_sequential()?;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// `Sequential.pop()`: removes and returns the last layer.
+    pub fn pop(&mut self) -> Result<LayerRef> {
+        let Kind::Sequential { layers, .. } = &mut self.kind else {
+            return Err(Error::arg("Model.pop", "only Sequential models have pop"));
+        };
+        let l = layers.pop().ok_or_else(|| Error::arg("Sequential.pop", "there are no layers in the model"))?;
+        self.rebuild_sequential()?;
+        Ok(l)
+    }
+
+    /// Re-derives a Sequential model's calls from its layers and input.
+    fn rebuild_sequential(&mut self) -> Result<()> {
+        self.compiled_plans_reset();
+        let Kind::Sequential { layers, input } = &self.kind else { return Ok(()) };
+        let Some((shape, dtype, name)) = input.clone() else {
+            self.inputs.clear();
+            self.outputs.clear();
+            self.calls.clear();
+            return Ok(());
+        };
+        let x = input_batch_shape(shape, dtype, Some(&name));
+        let mut h = x.clone();
+        for l in layers.clone() {
+            h = l.call(&h)?;
+        }
+        let layers_empty = layers.is_empty();
+        self.inputs = vec![x];
+        self.outputs = if layers_empty { vec![] } else { vec![h] };
+        self.calls = collect_calls(&self.outputs);
+        Ok(())
+    }
+
+    /// `keras.Model(inputs, outputs)`: the functional model from `inputs` to `outputs`.
+    pub fn functional(inputs: &[KerasTensor], outputs: &[KerasTensor], name: Option<&str>) -> Result<Model> {
+        if inputs.is_empty() || outputs.is_empty() {
+            return Err(Error::arg("Model", "a functional model needs at least one input and one output"));
+        }
+        for x in inputs {
+            if !x.is_input() {
+                return Err(Error::arg("Model", format!("inputs must come from keras.Input, got {x:?}")));
+            }
+        }
+        let calls = collect_calls(outputs);
+        // Every input any call needs must be one of the model's inputs.
+        for c in &calls {
+            for x in &c.inputs {
+                if x.is_input() && !inputs.iter().any(|i| i.id == x.id) {
+                    return Err(Error::arg(
+                        "Model",
+                        format!("layer {:?} needs an input ({x:?}) that is not among the model's inputs", c.layer.name()),
+                    ));
+                }
+            }
+        }
+        Ok(Model {
+            name: name.map_or_else(|| crate::utils::naming::auto_name("functional"), str::to_string),
+            kind: Kind::Functional,
+            inputs: inputs.to_vec(),
+            outputs: outputs.to_vec(),
+            calls,
+            compiled: None,
+            device: Device::Cpu,
+        })
+    }
+
+    pub fn is_sequential(&self) -> bool {
+        matches!(self.kind, Kind::Sequential { .. })
+    }
+
+    /// Whether the model knows its input shapes (a Sequential model without an input is not).
+    pub fn is_built(&self) -> bool {
+        !self.inputs.is_empty() && !self.outputs.is_empty()
+    }
+
+    pub fn inputs(&self) -> &[KerasTensor] {
+        &self.inputs
+    }
+
+    pub fn outputs(&self) -> &[KerasTensor] {
+        &self.outputs
+    }
+
+    /// The layers in order (each once; Keras's `model.layers`, input layers excluded).
+    pub fn layers(&self) -> Vec<LayerRef> {
+        if let Kind::Sequential { layers, .. } = &self.kind {
+            return layers.clone();
+        }
+        let mut out: Vec<LayerRef> = vec![];
+        for c in &self.calls {
+            if !out.iter().any(|l| l.same(&c.layer)) {
+                out.push(c.layer.clone());
+            }
+        }
+        out
+    }
+
+    /// `model.get_layer(name)`.
+    pub fn get_layer(&self, name: &str) -> Result<LayerRef> {
+        self.layers().into_iter().find(|l| l.name() == name).ok_or_else(|| {
+            let names: Vec<String> = self.layers().iter().map(|l| l.name().to_string()).collect();
+            Error::arg("Model.get_layer", format!("no layer named {name:?}; the layers are {names:?}"))
+        })
+    }
+
+    /// Every weight, layer by layer (Keras's `model.weights` order).
+    pub fn weights(&self) -> Vec<Variable> {
+        let mut out: Vec<Variable> = vec![];
+        for l in self.layers() {
+            for w in l.weights() {
+                if !out.iter().any(|v| v.id() == w.id()) {
+                    out.push(w);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn trainable_weights(&self) -> Vec<Variable> {
+        self.weights().into_iter().filter(|w| w.trainable()).collect()
+    }
+
+    pub fn non_trainable_weights(&self) -> Vec<Variable> {
+        self.weights().into_iter().filter(|w| !w.trainable()).collect()
+    }
+
+    /// `model.count_params()`.
+    pub fn count_params(&self) -> usize {
+        self.weights().iter().map(|w| w.dims().iter().product::<usize>()).sum()
+    }
+
+    /// `model.get_weights()`: copies of every weight on the host.
+    pub fn get_weights(&self) -> Result<Vec<Tensor>> {
+        self.weights().iter().map(|w| Ok(w.value().to_device(&Device::Cpu)?)).collect()
+    }
+
+    /// `model.set_weights(weights)`: one tensor per weight, in `get_weights` order, of the same
+    /// shapes (copied into the weights in place, so compiled steps keep working).
+    pub fn set_weights(&self, values: &[Tensor]) -> Result<()> {
+        let weights = self.weights();
+        if values.len() != weights.len() {
+            return Err(Error::arg(
+                "Model.set_weights",
+                format!("model {:?} has {} weights, {} values were given", self.name, weights.len(), values.len()),
+            ));
+        }
+        for (w, v) in weights.iter().zip(values) {
+            if w.dims() != v.dims() {
+                return Err(Error::arg(
+                    "Model.set_weights",
+                    format!("weight {:?} has shape {:?}, the value given has shape {:?}", w.name(), w.dims(), v.dims()),
+                ));
+            }
+            let v = if v.dtype() == w.dtype() { v.clone() } else { wgkeras_runtime::ops::cast(v, w.dtype())? };
+            w.assign(&v.to_device(&w.device())?)?;
+        }
+        Ok(())
+    }
+
+    /// The device the model's weights live on and its steps run on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Moves every weight (and the optimizer's and metrics' state) to `device`.
+    pub fn to_device(&mut self, device: &Device) -> Result<()> {
+        for w in self.weights() {
+            w.to_device(device)?;
+        }
+        if let Some(c) = &self.compiled {
+            for v in c.state_variables() {
+                v.to_device(device)?;
+            }
+        }
+        self.device = device.clone();
+        self.compiled_plans_reset();
+        Ok(())
+    }
+
+    /// Appends the model's computation on `inputs` (one per model input) to their graph.
+    pub fn call_graph<'g>(&self, inputs: &[Sym<'g>], ctx: &CallContext) -> Result<Vec<Sym<'g>>> {
+        if !self.is_built() {
+            return Err(Error::arg(
+                "Model.call",
+                format!("model {:?} has no input shape yet: give it an input (set_input) or fit it on data", self.name),
+            ));
+        }
+        if inputs.len() != self.inputs.len() {
+            return Err(Error::arg(
+                "Model.call",
+                format!("model {:?} expects {} inputs, got {}", self.name, self.inputs.len(), inputs.len()),
+            ));
+        }
+        let mut values: HashMap<u64, Sym<'g>> = HashMap::new();
+        for (x, s) in self.inputs.iter().zip(inputs) {
+            values.insert(x.id, *s);
+        }
+        for c in &self.calls {
+            let ins: Vec<Sym<'g>> = c.inputs.iter().map(|x| values[&x.id]).collect();
+            let outs = c.layer.call_graph(&ins, ctx)?;
+            for (id, s) in c.outputs.iter().zip(outs) {
+                values.insert(*id, s);
+            }
+        }
+        Ok(self.outputs.iter().map(|o| values[&o.id]).collect())
+    }
+
+    fn compiled_plans_reset(&mut self) {
+        if let Some(c) = &mut self.compiled {
+            c.reset_plans();
+        }
+    }
+}
+
+/// The layer calls that `outputs` depend on, each once, producers before consumers.
+fn collect_calls(outputs: &[KerasTensor]) -> Vec<Arc<LayerCall>> {
+    fn visit(t: &KerasTensor, seen: &mut Vec<*const LayerCall>, out: &mut Vec<Arc<LayerCall>>) {
+        if let Origin::Call { call, .. } = &t.origin {
+            let key = Arc::as_ptr(call);
+            if seen.contains(&key) {
+                return;
+            }
+            seen.push(key);
+            for x in &call.inputs {
+                visit(x, seen, out);
+            }
+            out.push(call.clone());
+        }
+    }
+    let mut seen = vec![];
+    let mut out = vec![];
+    for o in outputs {
+        visit(o, &mut seen, &mut out);
+    }
+    out
+}

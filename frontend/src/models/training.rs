@@ -1,0 +1,812 @@
+//! The training loop: `compile`, `fit`, `evaluate`, `predict` and the `*_on_batch` calls.
+//!
+//! A train step (forward, loss, backward, optimizer update, loss and metric accumulation) is one
+//! graph compiled to one [`Plan`] per batch size and recorded: on the GPU it runs as one queue
+//! submit with no readback. The loss and metrics accumulate in variables on the device and are
+//! read only when the progress bar, a callback or the epoch's end needs them.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use serde_json::Value;
+use wgkeras_runtime::{ops, DType, Device, Tensor};
+
+use crate::callbacks::{Callback, History, Logs, TrainControl};
+use crate::error::{Error, Result};
+use crate::graph::plan::{PlanOptions, Recorded};
+use crate::graph::{autodiff, static_shape, Graph, Plan, Shape, Sym};
+use crate::layers::CallContext;
+use crate::losses::{self, Loss};
+use crate::metrics::{self, Metric};
+use crate::models::Model;
+use crate::optimizers::{self, Optimizer};
+use crate::utils::progbar::Progbar;
+use crate::variable::Variable;
+
+/// `model.compile(...)`'s arguments. Identifiers are strings (`"adam"`) or Keras serialized
+/// objects; objects built in Rust are given with [`CompileArgs::optimizer_object`] and
+/// [`CompileArgs::loss_objects`].
+pub struct CompileArgs {
+    optimizer: Option<Box<dyn Optimizer>>,
+    optimizer_id: Option<Value>,
+    losses: Vec<Box<dyn Loss>>,
+    loss_ids: Vec<Value>,
+    metrics: Vec<String>,
+    loss_weights: Option<Vec<f64>>,
+    device: Option<Device>,
+    fuse: bool,
+}
+
+impl CompileArgs {
+    /// `compile(optimizer=..., loss=...)` with identifiers (one loss for every output).
+    pub fn new(optimizer: impl Into<Value>, loss: impl Into<Value>) -> CompileArgs {
+        CompileArgs {
+            optimizer: None,
+            optimizer_id: Some(optimizer.into()),
+            losses: vec![],
+            loss_ids: vec![loss.into()],
+            metrics: vec![],
+            loss_weights: None,
+            device: None,
+            fuse: true,
+        }
+    }
+
+    /// Without a loss: `fit` and `evaluate` then refuse to run.
+    pub fn without_loss(optimizer: impl Into<Value>) -> CompileArgs {
+        let mut a = CompileArgs::new(optimizer, Value::Null);
+        a.loss_ids.clear();
+        a
+    }
+
+    pub fn optimizer_object(mut self, optimizer: Box<dyn Optimizer>) -> Self {
+        self.optimizer = Some(optimizer);
+        self.optimizer_id = None;
+        self
+    }
+
+    /// One loss per output (or one for all).
+    pub fn losses(mut self, ids: Vec<Value>) -> Self {
+        self.loss_ids = ids;
+        self
+    }
+
+    pub fn loss_objects(mut self, losses: Vec<Box<dyn Loss>>) -> Self {
+        self.losses = losses;
+        self.loss_ids.clear();
+        self
+    }
+
+    /// Metric identifiers (`"accuracy"`, `"mae"`, ...), applied to every output.
+    pub fn metrics(mut self, names: &[&str]) -> Self {
+        self.metrics = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn loss_weights(mut self, weights: Vec<f64>) -> Self {
+        self.loss_weights = Some(weights);
+        self
+    }
+
+    /// Where to train (default: `Device::auto()`, which honours `WGKERAS_DEVICE`).
+    pub fn device(mut self, device: Device) -> Self {
+        self.device = Some(device);
+        self
+    }
+
+    /// Whether the compiler fuses kernels (default true; off is for debugging).
+    pub fn fuse(mut self, fuse: bool) -> Self {
+        self.fuse = fuse;
+        self
+    }
+}
+
+/// `fit`'s arguments, with Keras's defaults.
+pub struct FitArgs<'a> {
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub verbose: u8,
+    pub validation_split: f64,
+    pub validation_data: Option<(Vec<Tensor>, Vec<Tensor>)>,
+    pub shuffle: bool,
+    pub class_weight: Option<HashMap<usize, f64>>,
+    pub sample_weight: Option<Tensor>,
+    pub initial_epoch: usize,
+    pub steps_per_epoch: Option<usize>,
+    pub callbacks: Vec<&'a mut dyn Callback>,
+}
+
+impl Default for FitArgs<'_> {
+    fn default() -> Self {
+        FitArgs {
+            batch_size: 32,
+            epochs: 1,
+            verbose: 1,
+            validation_split: 0.0,
+            validation_data: None,
+            shuffle: true,
+            class_weight: None,
+            sample_weight: None,
+            initial_epoch: 0,
+            steps_per_epoch: None,
+            callbacks: vec![],
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Mode {
+    Train,
+    Test,
+    Predict,
+}
+
+/// The running mean of the loss over the epoch, weighted by batch size (Keras's loss tracker).
+struct LossTracker {
+    total: Variable,
+    count: Variable,
+}
+
+/// What `compile` set up.
+pub(crate) struct Compiled {
+    optimizer: Box<dyn Optimizer>,
+    losses: Vec<Box<dyn Loss>>,
+    loss_weights: Vec<f64>,
+    metric_ids: Vec<String>,
+    /// Resolved on the first batch (`"accuracy"` depends on the shapes): (log name, output, metric).
+    metrics: Option<Vec<(String, usize, Box<dyn Metric>)>>,
+    tracker: LossTracker,
+    fuse: bool,
+    /// Recorded steps by (mode, batch size, with sample weights).
+    plans: HashMap<(Mode, usize, bool), Recorded>,
+}
+
+impl Compiled {
+    pub(crate) fn reset_plans(&mut self) {
+        self.plans.clear();
+    }
+
+    /// The optimizer's, the loss tracker's and the metrics' variables.
+    pub(crate) fn state_variables(&self) -> Vec<Variable> {
+        let mut v = self.optimizer.variables();
+        v.push(self.tracker.total.clone());
+        v.push(self.tracker.count.clone());
+        for (_, _, m) in self.metrics.iter().flatten() {
+            v.extend(m.variables());
+        }
+        v
+    }
+}
+
+fn scalar_var(name: &str, device: &Device) -> Result<Variable> {
+    Ok(Variable::new(name, ops::zeros(&[], DType::F32, device)?, false))
+}
+
+/// Read one f32 scalar variable.
+fn read_scalar(v: &Variable) -> Result<f64> {
+    Ok(v.value().to_vec_f64()?[0])
+}
+
+/// The batch-major arrays of `fit`/`evaluate`/`predict`: one host tensor per model input or output.
+pub struct Arrays(pub Vec<Tensor>);
+
+impl From<Tensor> for Arrays {
+    fn from(t: Tensor) -> Arrays {
+        Arrays(vec![t])
+    }
+}
+impl From<&Tensor> for Arrays {
+    fn from(t: &Tensor) -> Arrays {
+        Arrays(vec![t.clone()])
+    }
+}
+impl From<Vec<Tensor>> for Arrays {
+    fn from(t: Vec<Tensor>) -> Arrays {
+        Arrays(t)
+    }
+}
+impl From<&[Tensor]> for Arrays {
+    fn from(t: &[Tensor]) -> Arrays {
+        Arrays(t.to_vec())
+    }
+}
+
+/// Rows `idx` of every array, on the host.
+fn gather_rows(arrays: &[Tensor], idx: &[usize]) -> Result<Vec<Tensor>> {
+    let ids = Tensor::from_vec(idx.iter().map(|&i| i as i32).collect::<Vec<i32>>(), &[idx.len()], &Device::Cpu)?;
+    arrays.iter().map(|a| Ok(ops::take(a, &ids, Some(0))?)).collect()
+}
+
+fn rows(op: &'static str, what: &str, arrays: &[Tensor]) -> Result<usize> {
+    let n = arrays.first().map(|a| a.dims().first().copied().unwrap_or(0)).unwrap_or(0);
+    for (k, a) in arrays.iter().enumerate() {
+        if a.rank() == 0 || a.dims()[0] != n {
+            return Err(Error::arg(
+                op,
+                format!("all {what} arrays must have the same number of samples: array 0 has {n}, array {k} has shape {:?}", a.dims()),
+            ));
+        }
+    }
+    Ok(n)
+}
+
+impl Model {
+    /// `model.compile(optimizer, loss, metrics, loss_weights)`.
+    pub fn compile(&mut self, args: CompileArgs) -> Result<()> {
+        let optimizer = match (args.optimizer, args.optimizer_id) {
+            (Some(o), _) => o,
+            (None, Some(id)) => optimizers::get(&id)?,
+            (None, None) => return Err(Error::arg("Model.compile", "an optimizer is required")),
+        };
+        let mut losses = args.losses;
+        for id in &args.loss_ids {
+            if id.is_null() {
+                continue;
+            }
+            losses.push(losses::get(id)?);
+        }
+        let device = args.device.unwrap_or_else(Device::auto);
+        let tracker = LossTracker { total: scalar_var("loss/total", &device)?, count: scalar_var("loss/count", &device)? };
+        let n_out = self.outputs.len().max(1);
+        let loss_weights = match args.loss_weights {
+            None => vec![1.0; n_out],
+            Some(w) if w.len() == n_out => w,
+            Some(w) => {
+                return Err(Error::arg(
+                    "Model.compile",
+                    format!("loss_weights has {} entries, the model has {n_out} outputs", w.len()),
+                ))
+            }
+        };
+        if losses.len() > 1 && losses.len() != n_out {
+            return Err(Error::arg(
+                "Model.compile",
+                format!("{} losses were given for a model with {n_out} outputs", losses.len()),
+            ));
+        }
+        self.compiled = Some(Compiled {
+            optimizer,
+            losses,
+            loss_weights,
+            metric_ids: args.metrics,
+            metrics: None,
+            tracker,
+            fuse: args.fuse,
+            plans: HashMap::new(),
+        });
+        self.to_device(&device)
+    }
+
+    fn compiled_mut(&mut self, op: &'static str) -> Result<&mut Compiled> {
+        self.compiled.as_mut().ok_or_else(|| {
+            Error::arg(op, "you must call compile() before using the model")
+        })
+    }
+
+    /// Builds a Sequential model without input from the data, checks the arrays against the
+    /// model's inputs and outputs, and resolves the metrics.
+    fn prepare(&mut self, op: &'static str, x: &[Tensor], y: Option<&[Tensor]>) -> Result<usize> {
+        if !self.is_built() && self.is_sequential() {
+            let first = x.first().ok_or_else(|| Error::arg(op, "x is empty"))?;
+            let mut s: Shape = vec![None];
+            s.extend(first.dims()[1..].iter().map(|&d| Some(d)));
+            let dtype = if first.dtype().is_float() { DType::F32 } else { first.dtype() };
+            self.set_input_batch_shape(s, dtype, None)?;
+            let device = self.device.clone();
+            self.to_device(&device)?;
+        }
+        if !self.is_built() {
+            return Err(Error::arg(op, format!("model {:?} has no layers", self.name)));
+        }
+        if x.len() != self.inputs.len() {
+            return Err(Error::arg(op, format!("model {:?} expects {} inputs, got {} arrays", self.name, self.inputs.len(), x.len())));
+        }
+        for (k, (a, inp)) in x.iter().zip(&self.inputs).enumerate() {
+            let ok = a.rank() == inp.shape.len()
+                && a.dims().iter().zip(&inp.shape).skip(1).all(|(&d, s)| s.is_none_or(|s| s == d));
+            if !ok {
+                let name = match &inp.origin {
+                    super::Origin::Input { name } => name.clone(),
+                    _ => format!("input {k}"),
+                };
+                return Err(Error::arg(
+                    op,
+                    format!(
+                        "input {name:?} of model {:?} expects shape {}, got data of shape {:?}",
+                        self.name,
+                        crate::graph::shape_str(&inp.shape),
+                        a.dims()
+                    ),
+                ));
+            }
+        }
+        let n = rows(op, "x", x)?;
+        if let Some(y) = y {
+            if y.len() != self.outputs.len() {
+                return Err(Error::arg(op, format!("model {:?} has {} outputs, got {} target arrays", self.name, self.outputs.len(), y.len())));
+            }
+            let ny = rows(op, "y", y)?;
+            if ny != n {
+                return Err(Error::arg(op, format!("x and y have different lengths: {n} samples in x, {ny} in y")));
+            }
+            let c = self.compiled.as_ref().ok_or_else(|| Error::arg(op, "you must call compile() before using the model"))?;
+            if c.losses.is_empty() {
+                return Err(Error::arg(op, "the model was compiled without a loss; give compile() a loss to train or evaluate"));
+            }
+            self.resolve_metrics(y)?;
+        }
+        Ok(n)
+    }
+
+    fn resolve_metrics(&mut self, y: &[Tensor]) -> Result<()> {
+        let out_shapes: Vec<Shape> = self.outputs.iter().map(|o| o.shape.clone()).collect();
+        let out_names: Vec<String> = self.outputs.iter().map(|o| match &o.origin {
+            super::Origin::Call { call, .. } => call.layer.name().to_string(),
+            super::Origin::Input { name } => name.clone(),
+        }).collect();
+        let device = self.device.clone();
+        let c = self.compiled.as_mut().expect("checked by prepare");
+        if c.metrics.is_some() {
+            return Ok(());
+        }
+        let mut resolved = vec![];
+        for (k, shape) in out_shapes.iter().enumerate() {
+            let loss = &c.losses[k.min(c.losses.len() - 1)];
+            for id in &c.metric_ids {
+                let metric: Box<dyn Metric> = if id == "accuracy" || id == "acc" {
+                    let name = accuracy_for(loss.class_name(), y[k].dims(), shape);
+                    let mut m = metrics::get(&serde_json::json!({
+                        "class_name": name, "config": {"name": id, "dtype": "float32"}
+                    }))?;
+                    let _ = &mut m;
+                    m
+                } else {
+                    metrics::get(&Value::from(id.as_str()))?
+                };
+                for v in metric.variables() {
+                    v.to_device(&device)?;
+                }
+                let log = if out_shapes.len() > 1 { format!("{}_{}", out_names[k], metric.name()) } else { metric.name().to_string() };
+                resolved.push((log, k, metric));
+            }
+        }
+        c.metrics = Some(resolved);
+        c.plans.clear();
+        Ok(())
+    }
+
+    /// Builds and records the step of `mode` for batches of `batch` samples.
+    fn step(&mut self, mode: Mode, batch_dims: (&[Vec<usize>], &[(Vec<usize>, DType)]), with_sw: bool) -> Result<()> {
+        let batch = batch_dims.0[0][0];
+        let key = (mode, batch, with_sw);
+        if self.compiled.as_ref().is_some_and(|c| c.plans.contains_key(&key)) {
+            return Ok(());
+        }
+        let g = Graph::new();
+        let xs: Vec<Sym> = self.inputs.iter().map(|x| g.input(&x.shape, x.dtype)).collect();
+        let ctx = CallContext::new(mode == Mode::Train);
+        let preds = self.call_graph(&xs, &ctx)?;
+        let c = self.compiled.as_ref().ok_or_else(|| Error::arg("Model", "you must call compile() before using the model"))?;
+        let mut feed_dims: Vec<Vec<usize>> = batch_dims.0.to_vec();
+        let (outputs, updates) = if mode == Mode::Predict {
+            (preds.iter().map(|p| p.id).collect::<Vec<_>>(), vec![])
+        } else {
+            let ys: Vec<Sym> = batch_dims
+                .1
+                .iter()
+                .map(|(dims, dtype)| {
+                    let mut s = static_shape(dims);
+                    s[0] = None;
+                    g.input(&s, *dtype)
+                })
+                .collect();
+            feed_dims.extend(batch_dims.1.iter().map(|(d, _)| d.clone()));
+            let sw = if with_sw {
+                feed_dims.push(vec![batch]);
+                Some(g.input(&[None], DType::F32))
+            } else {
+                None
+            };
+            let mut total: Option<Sym> = None;
+            for (k, (y, p)) in ys.iter().zip(&preds).enumerate() {
+                let loss = &c.losses[k.min(c.losses.len() - 1)];
+                let l = losses::compute(loss.as_ref(), *y, *p, sw)?.cast(DType::F32)?;
+                let l = if c.loss_weights[k] == 1.0 { l } else { l.mul_scalar(c.loss_weights[k])? };
+                total = Some(match total {
+                    None => l,
+                    Some(t) => t.add(l)?,
+                });
+            }
+            let loss = total.ok_or_else(|| Error::arg("Model", "the model has no outputs"))?;
+            let n = xs[0].size(&[0])?;
+            let mut updates: Vec<(Variable, Sym)> = vec![
+                (c.tracker.total.clone(), g.variable(&c.tracker.total).add(loss.mul(n)?)?),
+                (c.tracker.count.clone(), g.variable(&c.tracker.count).add(n)?),
+            ];
+            for (_, k, m) in c.metrics.iter().flatten() {
+                updates.extend(m.update(&g, ys[*k], preds[*k], sw)?);
+            }
+            if mode == Mode::Train {
+                let weights = self.trainable_weights();
+                let nodes: Vec<Sym> = weights.iter().map(|w| g.variable(w)).collect();
+                let grads = autodiff::gradients(loss, &nodes, None)?;
+                let pairs: Vec<(Variable, Sym)> =
+                    weights.iter().zip(grads).filter_map(|(w, gr)| gr.map(|gr| (w.clone(), gr))).collect();
+                updates.extend(c.optimizer.apply_gradients(&g, &pairs)?);
+                for (v, id) in ctx.updates.borrow().iter() {
+                    updates.push((v.clone(), g.sym(*id)));
+                }
+            }
+            (vec![], updates)
+        };
+        let updates: Vec<(Variable, usize)> = updates.into_iter().map(|(v, s)| (v, s.id)).collect();
+        let plan = Plan::new(&g, &outputs, &updates, &PlanOptions { device: self.device.clone(), fuse: c.fuse })?;
+        let recorded = plan.record(&feed_dims)?;
+        self.compiled.as_mut().expect("compiled").plans.insert(key, recorded);
+        Ok(())
+    }
+
+    fn run_step(&mut self, mode: Mode, x: Vec<Tensor>, y: Vec<Tensor>, sw: Option<Tensor>) -> Result<Vec<Tensor>> {
+        let xd: Vec<Vec<usize>> = x.iter().map(|t| t.dims().to_vec()).collect();
+        let yd: Vec<(Vec<usize>, DType)> = y.iter().map(|t| (t.dims().to_vec(), target_dtype(t.dtype()))).collect();
+        self.step(mode, (&xd, &yd), sw.is_some())?;
+        let key = (mode, xd[0][0], sw.is_some());
+        let mut feeds = x;
+        feeds.extend(y);
+        feeds.extend(sw);
+        self.compiled.as_ref().expect("compiled").plans[&key].run(&feeds)
+    }
+
+    /// The current logs: each metric's result, then the loss (Keras's order).
+    fn read_logs(&self) -> Result<Logs> {
+        let c = self.compiled.as_ref().expect("compiled");
+        let mut logs = Logs::default();
+        for (name, _, m) in c.metrics.iter().flatten() {
+            logs.insert(name.clone(), m.result()?);
+        }
+        let count = read_scalar(&c.tracker.count)?;
+        let loss = if count == 0.0 { 0.0 } else { read_scalar(&c.tracker.total)? / count };
+        logs.insert("loss", loss);
+        Ok(logs)
+    }
+
+    /// `model.reset_metrics()`.
+    pub fn reset_metrics(&self) -> Result<()> {
+        let Some(c) = &self.compiled else { return Ok(()) };
+        for v in [&c.tracker.total, &c.tracker.count] {
+            v.assign(&ops::zeros(&[], DType::F32, &v.device())?)?;
+        }
+        for (_, _, m) in c.metrics.iter().flatten() {
+            m.reset()?;
+        }
+        Ok(())
+    }
+
+    /// `model.fit(x, y, ...)`: trains and returns the History of epoch logs.
+    pub fn fit(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, mut args: FitArgs<'_>) -> Result<History> {
+        const OP: &str = "Model.fit";
+        self.compiled_mut(OP)?;
+        let (mut x, mut y) = (x.into().0, y.into().0);
+        if args.batch_size == 0 {
+            return Err(Error::arg(OP, "batch_size must be positive"));
+        }
+        if !(0.0..1.0).contains(&args.validation_split) {
+            return Err(Error::arg(OP, format!("validation_split must be in [0, 1), got {}", args.validation_split)));
+        }
+        let n = self.prepare(OP, &x, Some(&y))?;
+        let mut sample_weight = per_sample_weights(OP, n, args.sample_weight.as_ref(), args.class_weight.as_ref(), &y)?;
+        // Keras takes the validation split from the end, before shuffling.
+        let mut validation = args.validation_data.take();
+        if args.validation_split > 0.0 {
+            let n_val = (n as f64 * args.validation_split) as usize;
+            if n_val == 0 || n_val == n {
+                return Err(Error::arg(OP, format!("validation_split {} of {n} samples leaves an empty set", args.validation_split)));
+            }
+            let train_idx: Vec<usize> = (0..n - n_val).collect();
+            let val_idx: Vec<usize> = (n - n_val..n).collect();
+            validation = Some((gather_rows(&x, &val_idx)?, gather_rows(&y, &val_idx)?));
+            x = gather_rows(&x, &train_idx)?;
+            y = gather_rows(&y, &train_idx)?;
+            if let Some(sw) = &sample_weight {
+                sample_weight = Some(sw[..n - n_val].to_vec());
+            }
+        }
+        let n = rows(OP, "x", &x)?;
+        if n == 0 {
+            return Err(Error::arg(OP, "no training samples"));
+        }
+        let batches_per_epoch = n.div_ceil(args.batch_size);
+        let steps = args.steps_per_epoch.unwrap_or(batches_per_epoch);
+        let mut history = History::default();
+        let mut control = TrainControl::default();
+        let empty = Logs::default();
+        for cb in args.callbacks.iter_mut() {
+            cb.on_train_begin(&empty);
+        }
+        let wants_batch_logs = args.callbacks.iter().any(|c| c.wants_batch_logs());
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut cursor = 0usize;
+        for epoch in args.initial_epoch..args.epochs {
+            self.reset_metrics()?;
+            for cb in args.callbacks.iter_mut() {
+                cb.on_epoch_begin(epoch, &empty);
+            }
+            if args.verbose >= 1 && args.epochs > 1 {
+                crate::utils::progbar::print_msg(&format!("Epoch {}/{}", epoch + 1, args.epochs), true)
+                    .map_err(|e| Error::arg(OP, format!("writing progress: {e}")))?;
+            }
+            let mut bar = (args.verbose >= 1)
+                .then(|| Progbar::builder(Some(steps as u64)).verbose(args.verbose).unit_name("step").build())
+                .transpose()
+                .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+            if args.steps_per_epoch.is_none() {
+                cursor = 0;
+            }
+            let mut last_shown = Instant::now();
+            for step in 0..steps {
+                if cursor >= n {
+                    cursor = 0;
+                }
+                if cursor == 0 && args.shuffle {
+                    shuffle(&mut order);
+                }
+                let end = (cursor + args.batch_size).min(n);
+                let idx = &order[cursor..end];
+                cursor = end;
+                for cb in args.callbacks.iter_mut() {
+                    cb.on_train_batch_begin(step);
+                }
+                let xb = gather_rows(&x, idx)?;
+                let yb = gather_rows(&y, idx)?;
+                let swb = sample_weight
+                    .as_ref()
+                    .map(|w| Tensor::from_vec(idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(), &[idx.len()], &Device::Cpu))
+                    .transpose()?;
+                self.run_step(Mode::Train, xb, yb, swb)?;
+                let last = step + 1 == steps;
+                let show = args.verbose == 1 && !last && last_shown.elapsed().as_secs_f64() >= 0.05;
+                let logs = if show || wants_batch_logs { Some(self.read_logs()?) } else { None };
+                if let (true, Some(bar), Some(logs)) = (show, bar.as_mut(), logs.as_ref()) {
+                    let vals: Vec<(&str, f64)> = logs.iter().collect();
+                    bar.update(step as u64 + 1, &vals, Some(false)).map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+                    last_shown = Instant::now();
+                }
+                for cb in args.callbacks.iter_mut() {
+                    cb.on_train_batch_end(step, logs.as_ref(), &mut control);
+                }
+                if control.stop_training {
+                    break;
+                }
+            }
+            let mut logs = self.read_logs()?;
+            if let Some((vx, vy)) = &validation {
+                let val = self.evaluate_arrays(vx, vy, args.batch_size, 0, None)?;
+                for (k, v) in val.iter() {
+                    logs.insert(format!("val_{k}"), v);
+                }
+            }
+            if let Some(bar) = bar.as_mut() {
+                let vals: Vec<(&str, f64)> = logs.iter().collect();
+                bar.update(steps as u64, &vals, Some(true)).map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+            }
+            history.record(epoch, &logs);
+            for cb in args.callbacks.iter_mut() {
+                cb.on_epoch_end(epoch, &logs, &mut control);
+            }
+            if control.stop_training {
+                break;
+            }
+        }
+        let final_logs = Logs(history.history.iter().map(|(k, v)| (k.clone(), *v.last().unwrap_or(&0.0))).collect());
+        for cb in args.callbacks.iter_mut() {
+            cb.on_train_end(&final_logs);
+        }
+        Ok(history)
+    }
+
+    /// `model.evaluate(x, y, batch_size, verbose)`: the loss and metrics over the data.
+    pub fn evaluate(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, batch_size: usize, verbose: u8) -> Result<Logs> {
+        let (x, y) = (x.into().0, y.into().0);
+        self.compiled_mut("Model.evaluate")?;
+        self.evaluate_arrays(&x, &y, batch_size, verbose, None)
+    }
+
+    /// `model.evaluate(..., sample_weight=...)`.
+    pub fn evaluate_weighted(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, sample_weight: &Tensor, batch_size: usize, verbose: u8) -> Result<Logs> {
+        let (x, y) = (x.into().0, y.into().0);
+        self.compiled_mut("Model.evaluate")?;
+        self.evaluate_arrays(&x, &y, batch_size, verbose, Some(sample_weight))
+    }
+
+    fn evaluate_arrays(&mut self, x: &[Tensor], y: &[Tensor], batch_size: usize, verbose: u8, sw: Option<&Tensor>) -> Result<Logs> {
+        const OP: &str = "Model.evaluate";
+        if batch_size == 0 {
+            return Err(Error::arg(OP, "batch_size must be positive"));
+        }
+        let n = self.prepare(OP, x, Some(y))?;
+        let sw = per_sample_weights(OP, n, sw, None, y)?;
+        self.reset_metrics()?;
+        let steps = n.div_ceil(batch_size);
+        let mut bar = (verbose >= 1)
+            .then(|| Progbar::builder(Some(steps as u64)).verbose(verbose).unit_name("step").build())
+            .transpose()
+            .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+        for step in 0..steps {
+            let idx: Vec<usize> = (step * batch_size..((step + 1) * batch_size).min(n)).collect();
+            let swb = sw
+                .as_ref()
+                .map(|w| Tensor::from_vec(idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(), &[idx.len()], &Device::Cpu))
+                .transpose()?;
+            self.run_step(Mode::Test, gather_rows(x, &idx)?, gather_rows(y, &idx)?, swb)?;
+        }
+        let logs = self.read_logs()?;
+        if let Some(bar) = bar.as_mut() {
+            let vals: Vec<(&str, f64)> = logs.iter().collect();
+            bar.update(steps as u64, &vals, Some(true)).map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+        }
+        // Keras returns the loss first.
+        let mut out = Logs::default();
+        out.insert("loss", logs.get("loss").unwrap_or(0.0));
+        for (k, v) in logs.iter() {
+            out.insert(k, v);
+        }
+        Ok(out)
+    }
+
+    /// `model.predict(x, batch_size)`: one host tensor per output.
+    pub fn predict(&mut self, x: impl Into<Arrays>, batch_size: usize, verbose: u8) -> Result<Vec<Tensor>> {
+        const OP: &str = "Model.predict";
+        let x = x.into().0;
+        if batch_size == 0 {
+            return Err(Error::arg(OP, "batch_size must be positive"));
+        }
+        if self.compiled.is_none() {
+            // Keras predicts with an uncompiled model: compile a forward-only setup on the
+            // model's device.
+            let device = self.device.clone();
+            self.compile(CompileArgs::without_loss("sgd").device(device))?;
+        }
+        let n = self.prepare(OP, &x, None)?;
+        let steps = n.div_ceil(batch_size);
+        let mut bar = (verbose >= 1)
+            .then(|| Progbar::builder(Some(steps as u64)).verbose(verbose).unit_name("step").build())
+            .transpose()
+            .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+        let mut parts: Vec<Vec<Tensor>> = vec![vec![]; self.outputs.len()];
+        for step in 0..steps {
+            let idx: Vec<usize> = (step * batch_size..((step + 1) * batch_size).min(n)).collect();
+            let outs = self.run_step(Mode::Predict, gather_rows(&x, &idx)?, vec![], None)?;
+            for (k, o) in outs.iter().enumerate() {
+                parts[k].push(o.to_device(&Device::Cpu)?);
+            }
+        }
+        if let Some(bar) = bar.as_mut() {
+            bar.update(steps as u64, &[], Some(true)).map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+        }
+        parts.into_iter().map(|p| Ok(ops::concatenate(&p, 0)?)).collect()
+    }
+
+    /// `model.train_on_batch(x, y)`: one step; returns the logs (metrics accumulate across calls
+    /// until `reset_metrics`, as in Keras 3).
+    pub fn train_on_batch(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, sample_weight: Option<&Tensor>) -> Result<Logs> {
+        const OP: &str = "Model.train_on_batch";
+        self.compiled_mut(OP)?;
+        let (x, y) = (x.into().0, y.into().0);
+        let n = self.prepare(OP, &x, Some(&y))?;
+        let sw = per_sample_weights(OP, n, sample_weight, None, &y)?
+            .map(|w| Tensor::from_vec(w, &[n], &Device::Cpu))
+            .transpose()?;
+        self.run_step(Mode::Train, x, y, sw)?;
+        self.read_logs()
+    }
+
+    /// `model.test_on_batch(x, y)`.
+    pub fn test_on_batch(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, sample_weight: Option<&Tensor>) -> Result<Logs> {
+        const OP: &str = "Model.test_on_batch";
+        self.compiled_mut(OP)?;
+        let (x, y) = (x.into().0, y.into().0);
+        let n = self.prepare(OP, &x, Some(&y))?;
+        let sw = per_sample_weights(OP, n, sample_weight, None, &y)?
+            .map(|w| Tensor::from_vec(w, &[n], &Device::Cpu))
+            .transpose()?;
+        self.reset_metrics()?;
+        self.run_step(Mode::Test, x, y, sw)?;
+        self.read_logs()
+    }
+
+    /// `model.predict_on_batch(x)`.
+    pub fn predict_on_batch(&mut self, x: impl Into<Arrays>) -> Result<Vec<Tensor>> {
+        let x = x.into().0;
+        let n = x.first().map_or(0, |t| t.dims().first().copied().unwrap_or(0));
+        self.predict(x, n.max(1), 0)
+    }
+
+    /// Kernel launches of the recorded train step for `batch` (after a `fit`), and the total.
+    pub fn train_step_launches(&self, batch: usize) -> Option<usize> {
+        let c = self.compiled.as_ref()?;
+        c.plans.get(&(Mode::Train, batch, false)).map(|r| r.launches())
+    }
+}
+
+/// Targets keep integer dtypes (class ids); floats train as float32.
+fn target_dtype(d: DType) -> DType {
+    if d.is_float() {
+        DType::F32
+    } else {
+        d
+    }
+}
+
+/// Keras's resolution of `"accuracy"` from the loss and the shapes.
+fn accuracy_for(loss_class: &str, y_true: &[usize], y_pred: &[Option<usize>]) -> &'static str {
+    match loss_class {
+        "BinaryCrossentropy" | "BinaryFocalCrossentropy" => return "BinaryAccuracy",
+        "CategoricalCrossentropy" | "CategoricalFocalCrossentropy" => return "CategoricalAccuracy",
+        "SparseCategoricalCrossentropy" => return "SparseCategoricalAccuracy",
+        _ => {}
+    }
+    let pred_last = y_pred.last().copied().flatten().unwrap_or(1);
+    let true_last = y_true.last().copied().unwrap_or(1);
+    if pred_last == 1 {
+        "BinaryAccuracy"
+    } else if y_true.len() < y_pred.len() || (true_last == 1 && pred_last > 1) {
+        "SparseCategoricalAccuracy"
+    } else {
+        "CategoricalAccuracy"
+    }
+}
+
+/// The per-sample weights from `sample_weight` and/or `class_weight` (None when neither).
+fn per_sample_weights(
+    op: &'static str,
+    n: usize,
+    sample_weight: Option<&Tensor>,
+    class_weight: Option<&HashMap<usize, f64>>,
+    y: &[Tensor],
+) -> Result<Option<Vec<f32>>> {
+    let mut w: Option<Vec<f32>> = None;
+    if let Some(sw) = sample_weight {
+        if sw.dims() != [n] {
+            return Err(Error::arg(op, format!("sample_weight must have shape [{n}] (one per sample), got {:?}", sw.dims())));
+        }
+        w = Some(sw.to_vec_f64()?.into_iter().map(|v| v as f32).collect());
+    }
+    if let Some(cw) = class_weight {
+        if y.len() != 1 {
+            return Err(Error::arg(op, "class_weight is only supported for models with a single output"));
+        }
+        let yt = &y[0];
+        let labels: Vec<usize> = if yt.rank() >= 2 && yt.dims()[yt.rank() - 1] > 1 {
+            ops::argmax(yt, Some(-1), false)?.to_vec_f64()?.into_iter().map(|v| v as usize).collect()
+        } else {
+            yt.to_vec_f64()?.into_iter().map(|v| v.round().max(0.0) as usize).collect()
+        };
+        let base = w.take().unwrap_or_else(|| vec![1.0; n]);
+        let mut out = Vec::with_capacity(n);
+        for (i, l) in labels.iter().enumerate() {
+            let c = cw.get(l).ok_or_else(|| {
+                Error::arg(op, format!("class_weight has no entry for class {l} (sample {i})"))
+            })?;
+            out.push(base[i] * *c as f32);
+        }
+        w = Some(out);
+    }
+    Ok(w)
+}
+
+/// Fisher-Yates with the global generator (so `set_random_seed` makes it reproducible).
+fn shuffle(order: &mut [usize]) {
+    let mut gen = wgkeras_runtime::ops::random::Generator::new(crate::utils::rng::next_seed());
+    let n = order.len();
+    if n < 2 {
+        return;
+    }
+    let bits = gen
+        .random_bits(&[n], &Device::Cpu)
+        .and_then(|t| t.to_vec::<u32>())
+        .unwrap_or_else(|_| (0..n as u32).collect());
+    for i in (1..n).rev() {
+        let j = (bits[i] as usize) % (i + 1);
+        order.swap(i, j);
+    }
+}
