@@ -518,3 +518,29 @@ fn generated_sources_validate_with_naga() {
             .unwrap_or_else(|e| panic!("{dtypes:?}: validate: {}\n{src}", e.emit_to_string(&src)));
     }
 }
+
+#[test]
+fn f16_programs_match_on_the_cpu_and_on_gpus_that_have_f16() {
+    let mut rng = Rng::new(31);
+    let dtypes = [DType::F16, DType::F32, DType::I32, DType::Bool];
+    let mut devs = vec![Device::Cpu];
+    if let Some(Device::Gpu(g)) = gpu() {
+        if g.has_f16() {
+            devs.push(Device::Gpu(g));
+        } else {
+            eprintln!("the GPU lacks SHADER_F16: f16 programs checked on the CPU only");
+        }
+    }
+    let mut ran = 0;
+    for round in 0..30 {
+        let inputs = random_inputs(&mut rng, &[&[3, 65], &[65], &[]], &dtypes[..1]);
+        let len = 4 + rng.below(6);
+        let program = random_program(&mut rng, inputs.len(), len, &dtypes);
+        for dev in &devs {
+            if check(&format!("f16 round {round}"), &program, &inputs, &[3, 65], dev) {
+                ran += 1;
+            }
+        }
+    }
+    assert!(ran > 15, "only {ran} random programs were valid");
+}
