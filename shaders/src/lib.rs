@@ -25,6 +25,28 @@ pub struct Shader {
 /// Helpers shared by every kernel, appended to each specialized source.
 pub const PRELUDE: &str = include_str!("../wgsl/prelude.wgsl");
 
+/// The f32 formulas of the elementwise ops (unary functions, divide, power, NaN-propagating
+/// maximum/minimum), shared by the eager kernels and the generated fused kernels.
+pub const OPS_FLOAT: &str = include_str!("../wgsl/ops_float.wgsl");
+
+/// The formulas that work in the element type `T` itself (integer unary functions, add ...
+/// integer power, comparisons), written once over `T`; see [`generic_ops`].
+pub const OPS_GENERIC: &str = include_str!("../wgsl/ops_generic.wgsl");
+
+/// A kernel source with the f32 op formulas in front.
+macro_rules! with_float_ops {
+    ($path:literal) => {
+        concat!(include_str!("../wgsl/ops_float.wgsl"), "\n", include_str!($path))
+    };
+}
+
+/// A kernel source with the generic op formulas (over its alias `T`) in front.
+macro_rules! with_generic_ops {
+    ($path:literal) => {
+        concat!(include_str!("../wgsl/ops_generic.wgsl"), "\n", include_str!($path))
+    };
+}
+
 const FLOATS: &[&str] = &["f32", "f16"];
 const NUMERIC: &[&str] = &["f32", "f16", "i32", "u32"];
 const ALL: &[&str] = &["f32", "f16", "i32", "u32"];
@@ -39,11 +61,11 @@ const fn shader(
 
 /// Every shader of the project. A kernel family is added here and nowhere else.
 pub static SHADERS: &[Shader] = &[
-    shader("unary_float", include_str!("../wgsl/unary_float.wgsl"), &[("T", FLOATS)]),
-    shader("unary_int", include_str!("../wgsl/unary_int.wgsl"), &[("T", &["i32", "u32"])]),
-    shader("binary", include_str!("../wgsl/binary.wgsl"), &[("T", NUMERIC)]),
-    shader("binary_float", include_str!("../wgsl/binary_float.wgsl"), &[("T", FLOATS)]),
-    shader("compare", include_str!("../wgsl/compare.wgsl"), &[("T", NUMERIC)]),
+    shader("unary_float", with_float_ops!("../wgsl/unary_float.wgsl"), &[("T", FLOATS)]),
+    shader("unary_int", with_generic_ops!("../wgsl/unary_int.wgsl"), &[("T", &["i32", "u32"])]),
+    shader("binary", with_generic_ops!("../wgsl/binary.wgsl"), &[("T", NUMERIC)]),
+    shader("binary_float", with_float_ops!("../wgsl/binary_float.wgsl"), &[("T", FLOATS)]),
+    shader("compare", with_generic_ops!("../wgsl/compare.wgsl"), &[("T", NUMERIC)]),
     shader("where", include_str!("../wgsl/where.wgsl"), &[("T", ALL)]),
     shader("cast", include_str!("../wgsl/cast.wgsl"), &[("T", ALL), ("O", ALL)]),
     shader("fill", include_str!("../wgsl/fill.wgsl"), &[("T", ALL)]),
@@ -73,6 +95,59 @@ pub fn specialize(shader: &Shader, types: &[(&str, &str)]) -> String {
     out.push_str(PRELUDE);
     out.push('\n');
     out.push_str(shader.source);
+    out
+}
+
+/// [`OPS_GENERIC`] instantiated for the concrete WGSL type `ty` (`"i32"`, `"u32"`, `"f32"`,
+/// `"f16"`): the identifier `T` becomes `ty` and every function `name_T` becomes `name_<ty>`,
+/// so one module can hold the formulas for several types (`binary_i32`, `binary_f32`, ...).
+pub fn generic_ops(ty: &str) -> String {
+    let src = OPS_GENERIC;
+    let mut out = String::with_capacity(src.len() + 64);
+    let mut chars = src.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if c.is_ascii_alphabetic() || c == '_' {
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, d)) = chars.peek() {
+                if !(d.is_ascii_alphanumeric() || d == '_') {
+                    break;
+                }
+                end = i + d.len_utf8();
+                chars.next();
+            }
+            let ident = &src[start..end];
+            if ident == "T" {
+                out.push_str(ty);
+            } else if let Some(stem) = ident.strip_suffix("_T") {
+                out.push_str(stem);
+                out.push('_');
+                out.push_str(ty);
+            } else {
+                out.push_str(ident);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The common head of a generated kernel (e.g. a fused elementwise program): `enable f16;`
+/// where needed, the params binding (binding 0, as in every kernel), the prelude, the f32 op
+/// formulas and the generic ones for each of `types`.
+pub fn generated_prefix(types: &[&str]) -> String {
+    let mut out = String::new();
+    if types.contains(&"f16") {
+        out.push_str("enable f16;\n");
+    }
+    out.push_str("@group(0) @binding(0) var<storage, read> params: array<u32>;\n");
+    out.push_str(PRELUDE);
+    out.push('\n');
+    out.push_str(OPS_FLOAT);
+    for ty in types {
+        out.push('\n');
+        out.push_str(&generic_ops(ty));
+    }
     out
 }
 
@@ -125,6 +200,20 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn generic_ops_instantiate_for_every_type_in_one_module() {
+        let source = format!(
+            "{}\n@compute @workgroup_size(1) fn main() {{}}",
+            generated_prefix(&["f32", "f16", "i32", "u32"])
+        );
+        assert!(source.contains("fn binary_i32(") && source.contains("fn compare_f16("));
+        let module = naga::front::wgsl::parse_str(&source).map_err(|e| e.emit_to_string(&source)).unwrap();
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+            .validate(&module)
+            .map_err(|e| e.emit_to_string(&source))
+            .unwrap();
     }
 
     #[test]

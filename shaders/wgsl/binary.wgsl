@@ -22,33 +22,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let rank = params[1];
     let u = a[operand_index(i, rank, 1u, FLAT)];
     let v = b[operand_index(i, rank, 2u, FLAT)];
-    var r: T;
-    switch OP {
-        case 0u: { r = u + v; }
-        case 1u: { r = u - v; }
-        case 2u: { r = u * v; }
-        case 3u: { r = max(u, v); }
-        case 4u: { r = min(u, v); }
-        case 5u: { r = int_power(u, v); }
-        default: { r = u; }
-    }
+    let r = binary_T(OP, u, v);
     y[i] = r;
-}
-
-fn int_power(u: T, v: T) -> T {
-    let one = T(1);
-    if (v < T(0)) {
-        if (u == one) { return one; }
-        if (u == T(0) - one) { return select(u, one, (i32(v) & 1) == 0); }
-        return T(0);
-    }
-    var base = u;
-    var e = u32(v);
-    var acc = one;
-    while (e > 0u) {
-        if ((e & 1u) == 1u) { acc = acc * base; }
-        base = base * base;
-        e = e >> 1u;
-    }
-    return acc;
 }

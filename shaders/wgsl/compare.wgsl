@@ -22,17 +22,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     let rank = params[1];
     let u = a[operand_index(i, rank, 1u, FLAT)];
     let v = b[operand_index(i, rank, 2u, FLAT)];
-    var r: bool;
-    switch OP {
-        case 0u: { r = u == v; }
-        case 1u: { r = u != v; }
-        case 2u: { r = u > v; }
-        case 3u: { r = u >= v; }
-        case 4u: { r = u < v; }
-        case 5u: { r = u <= v; }
-        case 6u: { r = u != T(0) && v != T(0); }
-        case 7u: { r = u != T(0) || v != T(0); }
-        default: { r = false; }
-    }
+    let r = compare_T(OP, u, v);
     y[i] = select(0u, 1u, r);
 }

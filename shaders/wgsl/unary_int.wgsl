@@ -9,16 +9,7 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read_write> y: array<T>;
 
 fn apply(v: T) -> T {
-    let zero = T(0);
-    let one = T(1);
-    switch OP {
-        case 0u: { return zero - v; }
-        case 1u: { return select(v, zero - v, v < zero); }
-        case 2u: { return select(select(zero, one, v > zero), zero - one, v < zero); }
-        case 9u: { return v * v; }
-        case 16u: { return max(v, zero); }
-        default: { return v; }
-    }
+    return unary_int_T(OP, v);
 }
 
 @compute @workgroup_size(WG)

@@ -147,7 +147,9 @@ pub fn list_adapters() -> Vec<AdapterReport> {
 }
 
 /// Which kernel to run: a registry shader, its entry point, the dtypes bound to its type
-/// aliases and its override constants. Together they key the pipeline cache.
+/// aliases and its override constants. Together they key the pipeline cache. A kernel may
+/// instead carry a generated source (see [`Kernel::generated`]); the source is then part of
+/// the key, so the same source compiles once.
 #[derive(Debug, Clone)]
 pub struct Kernel<'a> {
     /// The user-facing op this launch serves, named in errors (defaults to the shader name).
@@ -156,11 +158,62 @@ pub struct Kernel<'a> {
     pub entry: &'static str,
     pub types: &'a [(&'static str, DType)],
     pub constants: &'a [(&'static str, f64)],
+    /// A complete WGSL source generated at run time, used instead of the registry's `shader`.
+    pub generated: Option<GeneratedSource>,
+}
+
+/// A generated WGSL source with its hash computed once (the pipeline cache key hashes it on
+/// every launch). Clones share the text.
+#[derive(Debug, Clone)]
+pub struct GeneratedSource {
+    source: Arc<str>,
+    hash: u64,
+}
+
+impl GeneratedSource {
+    pub fn new(source: Arc<str>) -> Self {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        source.hash(&mut h);
+        GeneratedSource { hash: h.finish(), source }
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+}
+
+impl PartialEq for GeneratedSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && (Arc::ptr_eq(&self.source, &other.source) || self.source == other.source)
+    }
+}
+
+impl Eq for GeneratedSource {}
+
+impl std::hash::Hash for GeneratedSource {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.hash.hash(state);
+    }
 }
 
 impl<'a> Kernel<'a> {
     pub fn new(shader: &'static str, types: &'a [(&'static str, DType)]) -> Self {
-        Kernel { op: shader, shader, entry: "main", types, constants: &[] }
+        Kernel { op: shader, shader, entry: "main", types, constants: &[], generated: None }
+    }
+
+    /// A kernel compiled from `source` (a complete WGSL module, binding 0 the params as in
+    /// every kernel). `label` names it in errors and debuggers. The pipeline cache keys it by
+    /// its source, so launching the same source again compiles nothing.
+    pub fn generated(label: &'static str, source: GeneratedSource) -> Self {
+        Kernel {
+            op: label,
+            shader: label,
+            entry: "main",
+            types: &[],
+            constants: &[],
+            generated: Some(source),
+        }
     }
 
     /// Names the op in errors about this launch (limits, dtypes).
@@ -187,6 +240,7 @@ impl<'a> Kernel<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct PipelineKey {
     shader: &'static str,
+    generated: Option<GeneratedSource>,
     entry: &'static str,
     types: Vec<(&'static str, DType)>,
     constants: Vec<(&'static str, u64)>,
@@ -571,6 +625,7 @@ impl GpuDevice {
     fn pipeline(&self, kernel: &Kernel) -> Result<Arc<CachedPipeline>> {
         let key = PipelineKey {
             shader: kernel.shader,
+            generated: kernel.generated.clone(),
             entry: kernel.entry,
             types: kernel.types.to_vec(),
             constants: kernel.constants.iter().map(|(k, v)| (*k, v.to_bits())).collect(),
@@ -578,14 +633,19 @@ impl GpuDevice {
         if let Some(p) = self.0.pipelines.lock().unwrap().get(&key) {
             return Ok(p.clone());
         }
-        let shader = wgkeras_shaders::find(kernel.shader)
-            .ok_or_else(|| Error::Gpu(format!("no shader named {}", kernel.shader)))?;
         let mut types = Vec::new();
         for (alias, dtype) in kernel.types {
             self.check_dtype(kernel.op, *dtype)?;
             types.push((*alias, dtype.wgsl().expect("checked above")));
         }
-        let source = wgkeras_shaders::specialize(shader, &types);
+        let source = match &kernel.generated {
+            Some(g) => g.source().to_string(),
+            None => {
+                let shader = wgkeras_shaders::find(kernel.shader)
+                    .ok_or_else(|| Error::Gpu(format!("no shader named {}", kernel.shader)))?;
+                wgkeras_shaders::specialize(shader, &types)
+            }
+        };
         let scope = self.0.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self.0.device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(kernel.shader),

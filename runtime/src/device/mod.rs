@@ -5,7 +5,9 @@ pub mod pool;
 
 use std::sync::OnceLock;
 
-pub use gpu::{list_adapters, AdapterReport, Binding, GpuDevice, GpuOptions, GpuPlan, Kernel};
+pub use gpu::{
+    list_adapters, AdapterReport, Binding, GeneratedSource, GpuDevice, GpuOptions, GpuPlan, Kernel,
+};
 pub use pool::{PoolStats, PooledBuffer};
 
 use crate::error::{Error, Result};

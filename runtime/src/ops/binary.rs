@@ -11,7 +11,7 @@ use crate::ops::chunks;
 use crate::shape::{broadcast_shapes, broadcast_strides, collapse, numel, source_index};
 use crate::tensor::{same_device, GpuStorage, Storage, Tensor};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum BinaryOp {
     Add,
     Subtract,
@@ -22,7 +22,7 @@ pub enum BinaryOp {
     Minimum,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CompareOp {
     Equal = 0,
     NotEqual = 1,
@@ -47,7 +47,8 @@ impl BinaryOp {
         }
     }
 
-    fn f64(self, a: f64, b: f64) -> f64 {
+    #[inline(always)]
+    pub(crate) fn f64(self, a: f64, b: f64) -> f64 {
         match self {
             BinaryOp::Add => a + b,
             BinaryOp::Subtract => a - b,
@@ -71,7 +72,8 @@ impl BinaryOp {
         }
     }
 
-    fn f32(self, a: f32, b: f32) -> f32 {
+    #[inline(always)]
+    pub(crate) fn f32(self, a: f32, b: f32) -> f32 {
         match self {
             BinaryOp::Add => a + b,
             BinaryOp::Subtract => a - b,
@@ -95,7 +97,8 @@ impl BinaryOp {
         }
     }
 
-    fn i64(self, a: i64, b: i64) -> i64 {
+    #[inline(always)]
+    pub(crate) fn i64(self, a: i64, b: i64) -> i64 {
         match self {
             BinaryOp::Add => a.wrapping_add(b),
             BinaryOp::Subtract => a.wrapping_sub(b),
@@ -115,6 +118,7 @@ impl BinaryOp {
 }
 
 /// Integer power as JAX computes it: negative exponents give 0 except for bases 1 and -1.
+#[inline]
 fn int_power(a: i64, b: i64) -> i64 {
     if b < 0 {
         return match a {
@@ -154,7 +158,8 @@ impl CompareOp {
         }
     }
 
-    fn f64(self, a: f64, b: f64) -> bool {
+    #[inline(always)]
+    pub(crate) fn f64(self, a: f64, b: f64) -> bool {
         match self {
             CompareOp::Equal => a == b,
             CompareOp::NotEqual => a != b,
@@ -303,6 +308,24 @@ fn cpu_compare(op: CompareOp, bc: &Broadcast, a: &CpuStorage, b: &CpuStorage) ->
     })
 }
 
+/// The GPU kernel family and op code of `op` on operands of `dtype`: `binary` computes in the
+/// element type (`binary_T` of ops_generic.wgsl), `binary_float` in f32 (`binary_float` of
+/// ops_float.wgsl). The fused kernels make the same choice.
+pub(crate) fn gpu_binary_kernel(op: BinaryOp, dtype: DType) -> (&'static str, u32) {
+    match op {
+        BinaryOp::Add => ("binary", 0),
+        BinaryOp::Subtract => ("binary", 1),
+        BinaryOp::Multiply => ("binary", 2),
+        BinaryOp::Maximum if dtype.is_float() => ("binary_float", 2),
+        BinaryOp::Minimum if dtype.is_float() => ("binary_float", 3),
+        BinaryOp::Maximum => ("binary", 3),
+        BinaryOp::Minimum => ("binary", 4),
+        BinaryOp::Divide => ("binary_float", 0),
+        BinaryOp::Power if dtype.is_float() => ("binary_float", 1),
+        BinaryOp::Power => ("binary", 5),
+    }
+}
+
 /// Casts both operands to their promoted dtype.
 fn promote(a: &Tensor, b: &Tensor, to: DType) -> Result<(Tensor, Tensor)> {
     Ok((cast(a, to)?, cast(b, to)?))
@@ -326,18 +349,7 @@ pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
             let out = GpuStorage::alloc(&x.device, op.name(), dtype, numel(&bc.out_dims))?;
             let gpu_dtype = if dtype == DType::Bool { DType::U32 } else { dtype };
             let types = [("T", gpu_dtype)];
-            let (shader, code) = match op {
-                BinaryOp::Add => ("binary", 0),
-                BinaryOp::Subtract => ("binary", 1),
-                BinaryOp::Multiply => ("binary", 2),
-                BinaryOp::Maximum if dtype.is_float() => ("binary_float", 2),
-                BinaryOp::Minimum if dtype.is_float() => ("binary_float", 3),
-                BinaryOp::Maximum => ("binary", 3),
-                BinaryOp::Minimum => ("binary", 4),
-                BinaryOp::Divide => ("binary_float", 0),
-                BinaryOp::Power if dtype.is_float() => ("binary_float", 1),
-                BinaryOp::Power => ("binary", 5),
-            };
+            let (shader, code) = gpu_binary_kernel(op, dtype);
             let constants = [("OP", code as f64)];
             bc.launch(&Kernel::new(shader, &types).constants(&constants).op(op.name()), &[x, y], &out)?;
             if dtype == DType::Bool && matches!(op, BinaryOp::Add | BinaryOp::Multiply) {

@@ -11,7 +11,7 @@ use crate::ops::chunks;
 use crate::tensor::{GpuStorage, Storage, Tensor};
 
 /// The unary functions. The discriminant is the op code of `unary_float.wgsl`/`unary_int.wgsl`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UnaryOp {
     Negative = 0,
     Abs = 1,
@@ -67,7 +67,7 @@ impl UnaryOp {
     }
 
     /// Whether integer inputs keep their dtype (else they are cast to float32, as Keras does).
-    fn keeps_int(self) -> bool {
+    pub(crate) fn keeps_int(self) -> bool {
         matches!(
             self,
             UnaryOp::Negative
@@ -80,7 +80,8 @@ impl UnaryOp {
     }
 
     /// The function in the float type `F` (f32 for f32/f16/bf16 tensors, f64 for f64 ones).
-    fn apply<F: UnaryFloat>(self, x: F) -> F {
+    #[inline(always)]
+    pub(crate) fn apply<F: UnaryFloat>(self, x: F) -> F {
         use UnaryOp::*;
         let (zero, one) = (F::zero(), F::one());
         match self {
@@ -116,7 +117,8 @@ impl UnaryOp {
         }
     }
 
-    fn apply_i64(self, x: i64) -> i64 {
+    #[inline(always)]
+    pub(crate) fn apply_i64(self, x: i64) -> i64 {
         use UnaryOp::*;
         match self {
             Negative => x.wrapping_neg(),
@@ -130,7 +132,7 @@ impl UnaryOp {
 }
 
 /// What [`UnaryOp::apply`] needs of a float type beyond `num_traits::Float`.
-trait UnaryFloat: num_traits::Float {
+pub(crate) trait UnaryFloat: num_traits::Float {
     fn erf(self) -> Self;
     fn round_ties_even_(self) -> Self;
 }
