@@ -80,7 +80,7 @@ impl UnaryOp {
     }
 
     /// The function in the float type `F` (f32 for f32/f16/bf16 tensors, f64 for f64 ones).
-    fn apply<F: UnaryFloat>(self, x: F) -> F {
+    pub(crate) fn apply<F: UnaryFloat>(self, x: F) -> F {
         use UnaryOp::*;
         let (zero, one) = (F::zero(), F::one());
         match self {
@@ -130,7 +130,7 @@ impl UnaryOp {
 }
 
 /// What [`UnaryOp::apply`] needs of a float type beyond `num_traits::Float`.
-trait UnaryFloat: num_traits::Float {
+pub(crate) trait UnaryFloat: num_traits::Float {
     fn erf(self) -> Self;
     fn round_ties_even_(self) -> Self;
 }
