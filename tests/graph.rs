@@ -178,14 +178,14 @@ fn hessian_of_a_scalar_function_matches_finite_differences() {
     let wv = rng.vec(n, -1.0, 1.0);
     let g = Graph::new();
     let x = g.input(&[Some(n)], DType::F64);
-    let f = |x: Sym<'_>| -> Sym<'_> {
-        let w = x.graph.constant(host(wv.clone(), &[n]));
+    fn f<'g>(x: Sym<'g>, wv: &[f64], n: usize) -> Sym<'g> {
+        let w = x.graph.constant(host(wv.to_vec(), &[n]));
         let cubic = x.pow_scalar(3.0).unwrap().mul(w).unwrap().sum_all().unwrap();
         let quartic = x.square().unwrap().sum_all().unwrap().square().unwrap();
         let mixed = x.sin().unwrap().mul(x.slice_axis(0, 0, 1).unwrap()).unwrap().sum_all().unwrap();
         cubic.add(quartic).unwrap().add(mixed).unwrap()
-    };
-    let y = f(x);
+    }
+    let y = f(x, &wv, n);
     let grad = gradients(y, &[x], None).unwrap()[0].unwrap();
     let mut rows = vec![];
     for i in 0..n {

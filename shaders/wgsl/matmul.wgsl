@@ -12,11 +12,22 @@
 // for each (0 along a broadcast dim).
 //
 // params: [M, N, K, batch_start, rank, dims(rank), a_strides(rank), b_strides(rank)]
+//
+// The `fused` and `gemv_fused` entry points are the same products with an epilogue in the write
+// (Dense layers): out = act(acc + bias[n]), where BIAS says whether binding 4 holds a bias of
+// length N, and EPI picks the activation: 0 linear, 1 relu, 2 sigmoid, 3 tanh (the formulas of
+// unary_float.wgsl, computed in f32). They have their own entry points so the plain products
+// keep a 3-buffer layout.
 
 override TA: bool = false;
 override TB: bool = false;
 override VA: bool = false;
 override VB: bool = false;
+override EPI: u32 = 0u;
+override BIAS: bool = false;
+// gemv_fused only: the rows of the GEMV are output columns (M == 1), so row i adds bias[i];
+// else (N == 1) every row adds bias[0].
+override BIAS_ROWS: bool = true;
 
 const TILE: u32 = 64u;
 const BK: u32 = 16u;
@@ -27,6 +38,7 @@ const TV: u32 = 16u;
 @group(0) @binding(1) var<storage, read> a: array<vec4<T>>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<T>>;
 @group(0) @binding(3) var<storage, read_write> out: array<T>;
+@group(0) @binding(4) var<storage, read> bias: array<T>;
 
 // As[k * TV + m / 4][m % 4] = A(m0 + m, k0 + k); Bs[k * TV + n / 4][n % 4] = B(k0 + k, n0 + n).
 var<workgroup> As: array<vec4<T>, 256>;
@@ -69,9 +81,18 @@ fn load_b4(i: u32, valid: u32) -> vec4<T> {
     return v;
 }
 
-@compute @workgroup_size(16, 16, 1)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-        @builtin(local_invocation_index) t: u32) {
+// One thread's 4x4 outputs: rows m..m+4, columns n..n+4 of batch entry at out_off.
+struct Tile {
+    acc0: vec4<T>,
+    acc1: vec4<T>,
+    acc2: vec4<T>,
+    acc3: vec4<T>,
+    out_off: u32,
+    m: u32,
+    n: u32,
+}
+
+fn compute_tile(wid: vec3<u32>, lid: vec3<u32>, t: u32) -> Tile {
     let M = params[0];
     let N = params[1];
     let K = params[2];
@@ -168,12 +189,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         workgroupBarrier();
     }
 
-    let m = m0 + ty * 4u;
-    let n = n0 + tx * 4u;
-    store_row(out_off, m + 0u, n, M, N, acc0);
-    store_row(out_off, m + 1u, n, M, N, acc1);
-    store_row(out_off, m + 2u, n, M, N, acc2);
-    store_row(out_off, m + 3u, n, M, N, acc3);
+    return Tile(acc0, acc1, acc2, acc3, out_off, m0 + ty * 4u, n0 + tx * 4u);
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+        @builtin(local_invocation_index) t: u32) {
+    let r = compute_tile(wid, lid, t);
+    let M = params[0];
+    let N = params[1];
+    store_row(r.out_off, r.m + 0u, r.n, M, N, r.acc0);
+    store_row(r.out_off, r.m + 1u, r.n, M, N, r.acc1);
+    store_row(r.out_off, r.m + 2u, r.n, M, N, r.acc2);
+    store_row(r.out_off, r.m + 3u, r.n, M, N, r.acc3);
 }
 
 fn store_row(out_off: u32, m: u32, n: u32, M: u32, N: u32, v: vec4<T>) {
@@ -188,15 +216,74 @@ fn store_row(out_off: u32, m: u32, n: u32, M: u32, N: u32, v: vec4<T>) {
     }
 }
 
+fn mm_is_nan(v: f32) -> bool {
+    let b = bitcast<u32>(v);
+    return (b & 0x7f800000u) == 0x7f800000u && (b & 0x007fffffu) != 0u;
+}
+
+// The epilogue of the fused entries: bias add in T, then the activation (in f32, as the eager
+// unary kernels compute it, so results match `activation(add(matmul(a, b), bias))`).
+fn epilogue(v: T, bias_index: u32) -> T {
+    var x = v;
+    if (BIAS) {
+        x = x + bias[bias_index];
+    }
+    if (EPI == 1u) {
+        x = select(max(x, T(0)), x, mm_is_nan(f32(x)));
+    } else if (EPI == 2u) {
+        let f = f32(x);
+        var s: f32;
+        if (f >= 0.0) {
+            s = 1.0 / (1.0 + exp(-f));
+        } else {
+            let e = exp(f);
+            s = e / (1.0 + e);
+        }
+        x = T(s);
+    } else if (EPI == 3u) {
+        x = T(tanh(f32(x)));
+    }
+    return x;
+}
+
+fn store_row_fused(out_off: u32, m: u32, n: u32, M: u32, N: u32, v: vec4<T>) {
+    if (m >= M) {
+        return;
+    }
+    let base = out_off + m * N;
+    for (var j = 0u; j < 4u; j = j + 1u) {
+        if (n + j < N) {
+            out[base + n + j] = epilogue(v[j], n + j);
+        }
+    }
+}
+
+@compute @workgroup_size(16, 16, 1)
+fn fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+         @builtin(local_invocation_index) t: u32) {
+    let r = compute_tile(wid, lid, t);
+    let M = params[0];
+    let N = params[1];
+    store_row_fused(r.out_off, r.m + 0u, r.n, M, N, r.acc0);
+    store_row_fused(r.out_off, r.m + 1u, r.n, M, N, r.acc1);
+    store_row_fused(r.out_off, r.m + 2u, r.n, M, N, r.acc2);
+    store_row_fused(r.out_off, r.m + 3u, r.n, M, N, r.acc3);
+}
+
 // Matrix-vector product, used when M == 1 or N == 1: out[z, i] = sum_k v[k] * W(i, k), where
 // binding 1 holds the vector operand and binding 2 the matrix W, whose element (i, k) sits at
 // i * WI + k * WK (so either storage order works without a copy). Each thread owns one output and
 // walks K; a workgroup of 64 threads covers 64 outputs of one batch entry, the grid's x and y
 // fold the row blocks.
 // params: [rows, K, WI, WK, batch_start, rank, dims(rank), v_strides(rank), w_strides(rank)]
-@compute @workgroup_size(64, 1, 1)
-fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-        @builtin(local_invocation_id) lid: vec3<u32>) {
+// Output row i of the GEMV and its index in `out` (or rows when out of range).
+struct GemvOut {
+    value: T,
+    index: u32,
+    i: u32,
+}
+
+fn gemv_row(wid: vec3<u32>, nwg: vec3<u32>, lid: vec3<u32>) -> GemvOut {
     let rows = params[0];
     let K = params[1];
     let wi = params[2];
@@ -215,11 +302,29 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     }
     let i = (wid.y * nwg.x + wid.x) * 64u + lid.x;
     if (i >= rows) {
-        return;
+        return GemvOut(T(0), 0u, rows);
     }
     var acc = T(0);
     for (var k = 0u; k < K; k = k + 1u) {
         acc = acc + load_a(v_off + k) * load_b(w_off + i * wi + k * wk);
     }
-    out[out_off + i] = acc;
+    return GemvOut(acc, out_off + i, i);
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_id) lid: vec3<u32>) {
+    let r = gemv_row(wid, nwg, lid);
+    if (r.i < params[0]) {
+        out[r.index] = r.value;
+    }
+}
+
+@compute @workgroup_size(64, 1, 1)
+fn gemv_fused(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+              @builtin(local_invocation_id) lid: vec3<u32>) {
+    let r = gemv_row(wid, nwg, lid);
+    if (r.i < params[0]) {
+        out[r.index] = epilogue(r.value, select(0u, r.i, BIAS_ROWS));
+    }
 }

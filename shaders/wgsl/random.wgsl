@@ -11,18 +11,26 @@
 // compiler fuses a multiply-add.
 //
 // KIND (override): 0 raw u32 bits, 1 uniform, 2 normal, 3 truncated normal (redraw beyond 2 sd),
-// 4 randint (u32 range, i32/u32 wrap-around add), 5 dropout keep mask (u32 0/1).
+// 4 randint (u32 range, i32/u32 wrap-around add), 5 dropout keep mask (u32 0/1),
+// 6 scaled dropout mask (f32: b where kept, else 0).
 // params: [n, start, key0, key1, off0, off1, a, b]
 //   n: elements in this dispatch, start: global index of its first element (a multiple of 4);
 //   uniform: a = minval, b = maxval (f32 bits); normal/truncated: a = mean, b = stddev;
-//   randint: a = minval (i32 bits), b = maxval - minval (u32, 0 for 2^32); dropout: a = keep probability.
+//   randint: a = minval (i32 bits), b = maxval - minval (u32, 0 for 2^32); dropout: a = keep probability;
+//   scaled dropout: a = keep probability, b = the scale (f32 bits).
 // out is array<u32>; float kinds store bitcast<u32>(value).
+//
+// Entry points: `main` takes the key from params; `seeded` ignores params[2..4] and reads the key
+// from binding 2 (a uint32 [lo, hi] seed tensor), so a replayed plan whose seed buffer is
+// rewritten between runs draws new numbers; `advance` writes seed + step (64-bit, step in
+// params[0..2]) to binding 1.
 
 override KIND: u32 = 1u;
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@group(0) @binding(2) var<storage, read> seed: array<u32>;
 
 const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;
@@ -149,14 +157,23 @@ fn store(i: u32, v: u32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
         @builtin(local_invocation_id) lid: vec3<u32>) {
-    let t = flat_id(wid, nwg, lid, WG);
+    draw_block(flat_id(wid, nwg, lid, WG), vec2<u32>(params[2], params[3]));
+}
+
+@compute @workgroup_size(WG)
+fn seeded(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+          @builtin(local_invocation_id) lid: vec3<u32>) {
+    draw_block(flat_id(wid, nwg, lid, WG), vec2<u32>(seed[0], seed[1]));
+}
+
+// Thread t's block of four elements under `key`.
+fn draw_block(t: u32, key: vec2<u32>) {
     let n = params[0];
     let local0 = t * 4u;
     if (local0 >= n) {
         return;
     }
     let block = params[1] / 4u + t;
-    let key = vec2<u32>(params[2], params[3]);
     let off0 = params[4];
     let off1 = params[5];
     let a = params[6];
@@ -206,6 +223,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
         for (var j = 0u; j < 4u; j = j + 1u) {
             res[j] = select(0u, 1u, unit_open1(r0[j]) < keep);
         }
+    } else if (KIND == 6u) {
+        let keep = bitcast<f32>(a);
+        for (var j = 0u; j < 4u; j = j + 1u) {
+            res[j] = select(0u, b, unit_open1(r0[j]) < keep);
+        }
     }
     for (var j = 0u; j < 4u; j = j + 1u) {
         store(local0 + j, res[j]);
@@ -222,5 +244,16 @@ fn block(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var j = 0u; j < 4u; j = j + 1u) {
             out[j] = r[j];
         }
+    }
+}
+
+// The next seed: out[0..2] = seed + (params[0] | params[1] << 32) as 64-bit words. One thread.
+@compute @workgroup_size(1)
+fn advance(@builtin(global_invocation_id) gid: vec3<u32>) {
+    if (gid.x == 0u) {
+        let lo = seed[0] + params[0];
+        let carry = select(0u, 1u, lo < params[0]);
+        out[0] = lo;
+        out[1] = seed[1] + params[1] + carry;
     }
 }

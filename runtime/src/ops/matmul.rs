@@ -12,9 +12,10 @@ use crate::device::{Binding, GpuDevice, Kernel};
 use crate::dtype::DType;
 use crate::element::CpuStorage;
 use crate::error::{Error, Result};
-use crate::ops::binary::multiply;
+use crate::ops::binary::{add, multiply};
 use crate::ops::cast::cast;
 use crate::ops::layout::transpose;
+use crate::ops::unary::{unary, UnaryOp};
 use crate::shape::{broadcast_shapes, broadcast_strides, collapse, normalize_axis, numel, source_index};
 use crate::tensor::{same_device, GpuStorage, Storage, Tensor};
 
@@ -253,7 +254,33 @@ fn check_u32(op: &'static str, what: &str, v: usize) -> Result<()> {
     Ok(())
 }
 
+/// The epilogue of a fused product on the GPU: the activation and the bias buffer, if any.
+#[derive(Clone, Copy)]
+struct GpuEpilogue<'a> {
+    act: Epilogue,
+    bias: Option<&'a GpuStorage>,
+}
+
+impl GpuEpilogue<'_> {
+    fn constants(&self, bias_rows: bool) -> [(&'static str, f64); 3] {
+        let flag = |b: bool| if b { 1.0 } else { 0.0 };
+        [("EPI", self.act.code() as f64), ("BIAS", flag(self.bias.is_some())), ("BIAS_ROWS", flag(bias_rows))]
+    }
+}
+
 fn gpu_gemm(op: &'static str, g: &Gemm, a: &GpuStorage, b: &GpuStorage, dtype: DType) -> Result<GpuStorage> {
+    gpu_gemm_epilogue(op, g, a, b, dtype, None)
+}
+
+/// The product on the GPU, with the fused entry points when `epi` is given (then K > 0).
+fn gpu_gemm_epilogue(
+    op: &'static str,
+    g: &Gemm,
+    a: &GpuStorage,
+    b: &GpuStorage,
+    dtype: DType,
+    epi: Option<GpuEpilogue>,
+) -> Result<GpuStorage> {
     let dev = &a.device;
     let count = g.count();
     let out = GpuStorage::alloc(dev, op, dtype, count * g.m * g.n)?;
@@ -287,9 +314,18 @@ fn gpu_gemm(op: &'static str, g: &Gemm, a: &GpuStorage, b: &GpuStorage, dtype: D
                 msg: format!("{rows} rows need {groups} workgroups, over {max} x {max}"),
             });
         }
-        let kernel = Kernel::new("matmul", &types).entry("gemv");
         let head = [rows as u32, g.k as u32, wi as u32, wk as u32];
-        let bindings = [vec4_binding(vec_op), vec4_binding(mat_op), out.binding()];
+        let mut bindings = vec![vec4_binding(vec_op), vec4_binding(mat_op), out.binding()];
+        let constants;
+        let kernel = match &epi {
+            None => Kernel::new("matmul", &types).entry("gemv"),
+            Some(e) => {
+                // Without a bias the fused entry still needs binding 4: the vector, unread.
+                bindings.push(e.bias.map_or_else(|| vec4_binding(vec_op), |x| x.binding()));
+                constants = e.constants(g.m == 1);
+                Kernel::new("matmul", &types).entry("gemv_fused").constants(&constants)
+            }
+        };
         launch_batches(dev, &kernel, g, &head, (v_str, w_str), &bindings, [gx, gy])?;
         return Ok(out);
     }
@@ -298,8 +334,17 @@ fn gpu_gemm(op: &'static str, g: &Gemm, a: &GpuStorage, b: &GpuStorage, dtype: D
     let va = if g.ta { g.m % 4 == 0 } else { g.k % 4 == 0 };
     let vb = if g.tb { g.k % 4 == 0 } else { g.n % 4 == 0 };
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
-    let constants = [("TA", flag(g.ta)), ("TB", flag(g.tb)), ("VA", flag(va)), ("VB", flag(vb))];
-    let kernel = Kernel::new("matmul", &types).constants(&constants);
+    let mut constants = vec![("TA", flag(g.ta)), ("TB", flag(g.tb)), ("VA", flag(va)), ("VB", flag(vb))];
+    let mut bindings = vec![vec4_binding(a), vec4_binding(b), out.binding()];
+    let entry = match &epi {
+        None => "main",
+        Some(e) => {
+            constants.extend_from_slice(&e.constants(true)[..2]);
+            bindings.push(e.bias.map_or_else(|| vec4_binding(a), |x| x.binding()));
+            "fused"
+        }
+    };
+    let kernel = Kernel::new("matmul", &types).entry(entry).constants(&constants);
     let (gx, gy) = (g.n.div_ceil(64), g.m.div_ceil(64));
     if gx > max || gy > max {
         return Err(Error::Limit {
@@ -308,7 +353,6 @@ fn gpu_gemm(op: &'static str, g: &Gemm, a: &GpuStorage, b: &GpuStorage, dtype: D
         });
     }
     let head = [g.m as u32, g.n as u32, g.k as u32];
-    let bindings = [vec4_binding(a), vec4_binding(b), out.binding()];
     launch_batches(dev, &kernel, g, &head, (&g.a_strides, &g.b_strides), &bindings, [gx, gy])?;
     Ok(out)
 }
@@ -418,6 +462,216 @@ pub fn matmul(x1: &Tensor, x2: &Tensor) -> Result<Tensor> {
         dims.remove(at);
     }
     r.with_dims(&dims)
+}
+
+/// The activation a fused product applies in its write ([`matmul_fused`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Epilogue {
+    Linear,
+    Relu,
+    Sigmoid,
+    Tanh,
+}
+
+impl Epilogue {
+    /// `EPI` in matmul.wgsl.
+    fn code(self) -> u32 {
+        match self {
+            Epilogue::Linear => 0,
+            Epilogue::Relu => 1,
+            Epilogue::Sigmoid => 2,
+            Epilogue::Tanh => 3,
+        }
+    }
+
+    fn unary(self) -> Option<UnaryOp> {
+        match self {
+            Epilogue::Linear => None,
+            Epilogue::Relu => Some(UnaryOp::Relu),
+            Epilogue::Sigmoid => Some(UnaryOp::Sigmoid),
+            Epilogue::Tanh => Some(UnaryOp::Tanh),
+        }
+    }
+}
+
+/// Adds the bias row (when given) and applies the activation to a row-major M x N output, in
+/// parallel row blocks: `map(value, bias)` does both for one element.
+fn cpu_epilogue_rows<T: Copy + Send + Sync>(
+    out: &mut [T],
+    n: usize,
+    bias: Option<&[T]>,
+    map: impl Fn(T, Option<T>) -> T + Sync,
+) {
+    if n == 0 || out.is_empty() {
+        return;
+    }
+    let rows_per_task = (PAR_EPILOGUE / n).max(1);
+    out.par_chunks_mut(rows_per_task * n).for_each(|block| {
+        for row in block.chunks_mut(n) {
+            match bias {
+                Some(b) => row.iter_mut().zip(b).for_each(|(x, &c)| *x = map(*x, Some(c))),
+                None => row.iter_mut().for_each(|x| *x = map(*x, None)),
+            }
+        }
+    });
+}
+
+/// Elements per rayon task of the CPU epilogue.
+const PAR_EPILOGUE: usize = 1 << 14;
+
+/// The CPU epilogue over a product's output (float dtypes, and ints with linear or relu).
+fn cpu_epilogue(out: &mut CpuStorage, n: usize, bias: Option<&CpuStorage>, act: Epilogue) {
+    use half::{bf16, f16};
+    let u = act.unary();
+    let f32_act = |x: f32| u.map_or(x, |op| op.apply::<f32>(x));
+    match out {
+        CpuStorage::F32(o) => {
+            let b = match bias {
+                Some(CpuStorage::F32(b)) => Some(b.as_slice()),
+                _ => None,
+            };
+            cpu_epilogue_rows(o, n, b, |x, c| f32_act(c.map_or(x, |c| x + c)));
+        }
+        CpuStorage::F64(o) => {
+            let b = match bias {
+                Some(CpuStorage::F64(b)) => Some(b.as_slice()),
+                _ => None,
+            };
+            let f = |x: f64| u.map_or(x, |op| op.apply::<f64>(x));
+            cpu_epilogue_rows(o, n, b, |x, c| f(c.map_or(x, |c| x + c)));
+        }
+        CpuStorage::F16(o) => {
+            let b = match bias {
+                Some(CpuStorage::F16(b)) => Some(b.as_slice()),
+                _ => None,
+            };
+            // Rounded after the add and after the activation, as the eager chain does.
+            cpu_epilogue_rows(o, n, b, |x, c| {
+                let x = c.map_or(x, |c| f16::from_f32(x.to_f32() + c.to_f32()));
+                u.map_or(x, |op| f16::from_f32(op.apply::<f32>(x.to_f32())))
+            });
+        }
+        CpuStorage::BF16(o) => {
+            let b = match bias {
+                Some(CpuStorage::BF16(b)) => Some(b.as_slice()),
+                _ => None,
+            };
+            cpu_epilogue_rows(o, n, b, |x, c| {
+                let x = c.map_or(x, |c| bf16::from_f32(x.to_f32() + c.to_f32()));
+                u.map_or(x, |op| bf16::from_f32(op.apply::<f32>(x.to_f32())))
+            });
+        }
+        CpuStorage::I32(o) => {
+            let b = match bias {
+                Some(CpuStorage::I32(b)) => Some(b.as_slice()),
+                _ => None,
+            };
+            let relu = act == Epilogue::Relu;
+            cpu_epilogue_rows(o, n, b, |x, c| {
+                let x = c.map_or(x, |c| x.wrapping_add(c));
+                if relu {
+                    x.max(0)
+                } else {
+                    x
+                }
+            });
+        }
+        CpuStorage::U32(o) => {
+            // relu of an unsigned value is the value.
+            if let Some(CpuStorage::U32(b)) = bias {
+                cpu_epilogue_rows(o, n, Some(b.as_slice()), |x, c| c.map_or(x, |c| x.wrapping_add(c)));
+            }
+        }
+        CpuStorage::Bool(_) => unreachable!("bool products take the eager chain"),
+    }
+}
+
+/// `activation(op(a) @ op(b) + bias)` in one product, the Dense layer and its gradients:
+/// `a` and `b` are 2-D, `op` transposes an operand in place when its flag is set (no copy),
+/// `bias` has shape `[N]` and is broadcast over the rows. The result equals
+/// `activation(add(matmul(op(a), op(b)), bias))` of the eager ops.
+///
+/// Operands and bias share one dtype. Floats are fused on both backends (f32, f64, f16, bf16 on
+/// the CPU; f32 and f16, where the adapter has it, on the GPU); int32/uint32 are fused for
+/// `Linear` and `Relu` (wrapping bias add). Sigmoid/tanh of integer products and every bool
+/// product run as the eager chain (their result dtype is the eager one).
+pub fn matmul_fused(
+    a: &Tensor,
+    b: &Tensor,
+    transpose_a: bool,
+    transpose_b: bool,
+    bias: Option<&Tensor>,
+    activation: Epilogue,
+) -> Result<Tensor> {
+    const OP: &str = "matmul_fused";
+    let mut tensors = vec![a, b];
+    tensors.extend(bias);
+    same_device(OP, &tensors)?;
+    if a.rank() != 2 || b.rank() != 2 {
+        return Err(Error::shapes(OP, a.dims(), b.dims(), "operands must be 2-D matrices"));
+    }
+    let dtype = a.dtype();
+    for (what, t) in [("b", Some(b)), ("bias", bias)] {
+        if let Some(t) = t {
+            if t.dtype() != dtype {
+                return Err(Error::dtype(OP, t.dtype(), format!("{dtype} like a (for {what})")));
+            }
+        }
+    }
+    let g = plan(OP, a.dims(), b.dims(), transpose_a, transpose_b).map_err(|e| match e {
+        Error::ShapeMismatch { msg, .. } => Error::shapes(
+            OP,
+            a.dims(),
+            b.dims(),
+            format!("{msg} (transpose_a={transpose_a}, transpose_b={transpose_b})"),
+        ),
+        other => other,
+    })?;
+    if let Some(c) = bias {
+        if c.dims() != [g.n] {
+            return Err(Error::shapes(
+                OP,
+                a.dims(),
+                b.dims(),
+                format!("bias must have shape [{}] (the result's columns), got {:?}", g.n, c.dims()),
+            ));
+        }
+    }
+    let plain_int =
+        matches!(dtype, DType::I32 | DType::U32) && matches!(activation, Epilogue::Linear | Epilogue::Relu);
+    let eager_chain = !(dtype.is_float() || plain_int) || (a.device().is_gpu() && g.k == 0);
+    if eager_chain {
+        let mut r = matmul_transposed(OP, a, b, transpose_a, transpose_b)?;
+        if let Some(c) = bias {
+            r = add(&r, c)?;
+        }
+        return match activation.unary() {
+            Some(op) => unary(op, &r),
+            None => Ok(r),
+        };
+    }
+    let storage = match (a.storage(), b.storage()) {
+        (Storage::Cpu(x), Storage::Cpu(y)) => {
+            let mut out = cpu_gemm(&g, x, y);
+            let bias = bias.map(|c| match c.storage() {
+                Storage::Cpu(s) => s,
+                _ => unreachable!("same_device checked"),
+            });
+            if bias.is_some() || activation != Epilogue::Linear {
+                cpu_epilogue(&mut out, g.n, bias, activation);
+            }
+            Storage::Cpu(out)
+        }
+        (Storage::Gpu(x), Storage::Gpu(y)) => {
+            x.device.check_dtype(OP, dtype)?;
+            let bias = bias.and_then(|c| c.gpu());
+            let epi = (bias.is_some() || activation != Epilogue::Linear)
+                .then_some(GpuEpilogue { act: activation, bias });
+            Storage::Gpu(gpu_gemm_epilogue(OP, &g, x, y, dtype, epi)?)
+        }
+        _ => unreachable!("same_device checked"),
+    };
+    Tensor::from_storage(storage, &[g.m, g.n])
 }
 
 /// Contracts axes `con_a` of `a` with axes `con_b` of `b` (paired, equal sizes), batching over
@@ -582,33 +836,4 @@ pub(crate) fn sum_axes_by_product(op: &'static str, x: &Tensor, axes: &[usize]) 
     let ones = crate::ops::creation::ones(&sizes, x.dtype(), &x.device())?;
     let r = contract(op, x, &ones, &[], &[], axes, &(0..axes.len()).collect::<Vec<_>>())?;
     r.with_dims(&keep.iter().map(|&i| x.dims()[i]).collect::<Vec<_>>())
-}
-// TEMPORARY STUB (replaced by the mmepi branch)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Epilogue {
-    Linear,
-    Relu,
-    Sigmoid,
-    Tanh,
-}
-pub fn matmul_fused(
-    a: &Tensor,
-    b: &Tensor,
-    transpose_a: bool,
-    transpose_b: bool,
-    bias: Option<&Tensor>,
-    activation: Epilogue,
-) -> Result<Tensor> {
-    let a = if transpose_a { transpose(a, None)? } else { a.clone() };
-    let b = if transpose_b { transpose(b, None)? } else { b.clone() };
-    let mut y = matmul(&a, &b)?;
-    if let Some(bias) = bias {
-        y = crate::ops::add(&y, bias)?;
-    }
-    match activation {
-        Epilogue::Linear => Ok(y),
-        Epilogue::Relu => crate::ops::relu(&y),
-        Epilogue::Sigmoid => crate::ops::sigmoid(&y),
-        Epilogue::Tanh => crate::ops::tanh(&y),
-    }
 }

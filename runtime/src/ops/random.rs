@@ -151,6 +151,11 @@ enum Draw {
     Keep {
         keep: f32,
     },
+    /// The f32 bits of `scale` where the element is kept (the same test as `Keep`), else 0.
+    KeepScaled {
+        keep: f32,
+        scale: f32,
+    },
 }
 
 impl Draw {
@@ -162,6 +167,7 @@ impl Draw {
             Draw::TruncatedNormal { .. } => 3,
             Draw::Int { .. } => 4,
             Draw::Keep { .. } => 5,
+            Draw::KeepScaled { .. } => 6,
         }
     }
 
@@ -175,6 +181,7 @@ impl Draw {
             }
             Draw::Int { lo, range } => [lo, range],
             Draw::Keep { keep } => [keep.to_bits(), 0],
+            Draw::KeepScaled { keep, scale } => [keep.to_bits(), scale.to_bits()],
         }
     }
 
@@ -217,6 +224,9 @@ impl Draw {
                 lo.wrapping_add(if range == 0 { b } else { ((b as u64 * range as u64) >> 32) as u32 })
             }),
             Draw::Keep { keep } => r0.map(|b| (unit_open1(b) < keep) as u32),
+            Draw::KeepScaled { keep, scale } => {
+                r0.map(|b| if unit_open1(b) < keep { scale.to_bits() } else { 0 })
+            }
         }
     }
 }
@@ -242,6 +252,14 @@ fn cpu_draw(draw: Draw, n: usize, seed: u64, offset: u64) -> Vec<u32> {
     out
 }
 
+/// Where a draw's Philox key comes from: a value, or a `[2]` uint32 seed tensor on the GPU
+/// whose buffer the kernel reads (so a replayed plan sees the seed's current contents).
+#[derive(Clone, Copy)]
+enum Key<'a> {
+    Host(u64),
+    Buffer(&'a GpuStorage),
+}
+
 /// `n` output words on the GPU as a buffer of `dtype` (4-byte), split into dispatches that fit
 /// the binding limit.
 fn gpu_draw(
@@ -250,17 +268,22 @@ fn gpu_draw(
     draw: Draw,
     dtype: DType,
     n: usize,
-    seed: u64,
+    seed: Key,
     offset: u64,
 ) -> Result<GpuStorage> {
     let out = GpuStorage::alloc(g, op, dtype, n)?;
-    let (key, off) = split_words(seed, offset);
+    let (key, off) = split_words(if let Key::Host(s) = seed { s } else { 0 }, offset);
     let [a, b] = draw.ab();
     let constants = [("KIND", draw.kind() as f64), ("WG", 64.0)];
-    let kernel = Kernel::new("random", &[]).constants(&constants);
+    let entry = if let Key::Buffer(_) = seed { "seeded" } else { "main" };
+    let kernel = Kernel::new("random", &[]).entry(entry).constants(&constants).op(op);
     for (start, len) in chunks(n, 4, g.max_binding_bytes()) {
         let params = [len as u32, start as u32, key[0], key[1], off[0], off[1], a, b];
-        g.launch(&kernel, &params, &[out.binding_range(start, len)], len.div_ceil(4))?;
+        let range = out.binding_range(start, len);
+        match seed {
+            Key::Host(_) => g.launch(&kernel, &params, &[range], len.div_ceil(4))?,
+            Key::Buffer(s) => g.launch(&kernel, &params, &[range, s.binding()], len.div_ceil(4))?,
+        }
     }
     Ok(out)
 }
@@ -272,7 +295,7 @@ fn draw_tensor(
     draw: Draw,
     dims: &[usize],
     dtype: DType,
-    seed: u64,
+    seed: Key,
     offset: u64,
     device: &Device,
 ) -> Result<Tensor> {
@@ -285,6 +308,7 @@ fn draw_tensor(
     }
     let storage = match device {
         Device::Cpu => {
+            let Key::Host(seed) = seed else { unreachable!("CPU seeds are read on the host") };
             let words = cpu_draw(draw, n, seed, offset);
             Storage::Cpu(match dtype {
                 DType::U32 => CpuStorage::U32(words),
@@ -307,7 +331,7 @@ fn float_draw(
     draw: Draw,
     dims: &[usize],
     dtype: DType,
-    seed: u64,
+    seed: Key,
     offset: u64,
     device: &Device,
 ) -> Result<Tensor> {
@@ -342,7 +366,7 @@ fn uniform_at(
 ) -> Result<Tensor> {
     let draw = Draw::Uniform { lo: minval as f32, hi: maxval as f32 };
     let args = [("minval", minval), ("maxval", maxval)];
-    float_draw("random.uniform", args, draw, dims, dtype, seed, offset, device)
+    float_draw("random.uniform", args, draw, dims, dtype, Key::Host(seed), offset, device)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -360,7 +384,7 @@ fn normal_at(
     let args = [("mean", mean), ("stddev", stddev)];
     let (mean, stddev) = (mean as f32, stddev as f32);
     let draw = if truncated { Draw::TruncatedNormal { mean, stddev } } else { Draw::Normal { mean, stddev } };
-    float_draw(op, args, draw, dims, dtype, seed, offset, device)
+    float_draw(op, args, draw, dims, dtype, Key::Host(seed), offset, device)
 }
 
 fn randint_at(
@@ -386,7 +410,7 @@ fn randint_at(
     }
     // A range of 2^32 (every int32 or uint32) travels as 0: the raw bits shifted by minval.
     let draw = Draw::Int { lo: minval as u32, range: (maxval - minval) as u64 as u32 };
-    draw_tensor(op, draw, dims, dtype, seed, offset, device)
+    draw_tensor(op, draw, dims, dtype, Key::Host(seed), offset, device)
 }
 
 fn dropout_mask_at(dims: &[usize], rate: f64, seed: u64, offset: u64, device: &Device) -> Result<Tensor> {
@@ -395,7 +419,7 @@ fn dropout_mask_at(dims: &[usize], rate: f64, seed: u64, offset: u64, device: &D
         return Err(Error::arg(op, format!("rate must be in [0, 1), got {rate}")));
     }
     let draw = Draw::Keep { keep: (1.0 - rate) as f32 };
-    draw_tensor(op, draw, dims, DType::Bool, seed, offset, device)
+    draw_tensor(op, draw, dims, DType::Bool, Key::Host(seed), offset, device)
 }
 
 fn dropout_at(
@@ -420,7 +444,7 @@ fn dropout_at(
 
 /// 32 random bits per element (`uint32`), the generator's raw output.
 pub fn random_bits(dims: &[usize], seed: u64, device: &Device) -> Result<Tensor> {
-    draw_tensor("random_bits", Draw::Bits, dims, DType::U32, seed, 0, device)
+    draw_tensor("random_bits", Draw::Bits, dims, DType::U32, Key::Host(seed), 0, device)
 }
 
 /// `keras.random.uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed)`: values in
@@ -485,6 +509,81 @@ pub fn random_dropout(x: &Tensor, rate: f64, noise_shape: Option<&[usize]>, seed
     dropout_at(x, rate, noise_shape, seed, 0)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Device-seeded draws: the key lives in a tensor, for plans replayed step after step
+
+/// What [`seed_advance`] adds to a seed (as one 64-bit number): the odd golden-ratio constant,
+/// so the sequence of seeds has period 2^64 and seed `s` advanced once is not seed `s + 1`.
+pub const SEED_STEP: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// Checks a seed tensor (uint32, shape `[2]`) and gives its key: the value when it is on the
+/// CPU (read on the host), the buffer when it is on the GPU.
+fn seed_key<'a>(op: &'static str, seed: &'a Tensor) -> Result<Key<'a>> {
+    if seed.dtype() != DType::U32 {
+        return Err(Error::dtype(op, seed.dtype(), "uint32 for the seed tensor ([lo, hi] words)"));
+    }
+    if seed.dims() != [2] {
+        return Err(Error::arg(op, format!("the seed tensor must have shape [2], got {:?}", seed.dims())));
+    }
+    Ok(match seed.storage() {
+        Storage::Gpu(g) => Key::Buffer(g),
+        Storage::Cpu(CpuStorage::U32(w)) => Key::Host(w[0] as u64 | (w[1] as u64) << 32),
+        Storage::Cpu(_) => unreachable!("dtype checked"),
+    })
+}
+
+/// `uniform` with the seed in a tensor: `seed` is uint32 `[lo, hi]` on the device the result
+/// goes to, and the result has exactly the bits of [`uniform`] with the seed `lo | hi << 32`.
+/// On the GPU the kernel reads the key from the seed's buffer, so a captured plan that rewrites
+/// the seed between runs draws new numbers each run.
+pub fn uniform_seeded(
+    dims: &[usize],
+    seed: &Tensor,
+    minval: f64,
+    maxval: f64,
+    dtype: DType,
+) -> Result<Tensor> {
+    const OP: &str = "random.uniform_seeded";
+    let key = seed_key(OP, seed)?;
+    let draw = Draw::Uniform { lo: minval as f32, hi: maxval as f32 };
+    let args = [("minval", minval), ("maxval", maxval)];
+    float_draw(OP, args, draw, dims, dtype, key, 0, &seed.device())
+}
+
+/// A float32 dropout mask with the seed in a tensor (see [`uniform_seeded`]): `1 / (1 - rate)`
+/// where an element is kept, 0 elsewhere. The kept elements are exactly those of
+/// [`dropout_mask`] with the seed `lo | hi << 32`.
+pub fn dropout_mask_seeded(dims: &[usize], rate: f64, seed: &Tensor) -> Result<Tensor> {
+    const OP: &str = "random.dropout_mask_seeded";
+    if !(0.0..1.0).contains(&rate) {
+        return Err(Error::arg(OP, format!("rate must be in [0, 1), got {rate}")));
+    }
+    let key = seed_key(OP, seed)?;
+    let draw = Draw::KeepScaled { keep: (1.0 - rate) as f32, scale: (1.0 / (1.0 - rate)) as f32 };
+    draw_tensor(OP, draw, dims, DType::F32, key, 0, &seed.device())
+}
+
+/// The next seed after `seed` (uint32 `[lo, hi]`), computed on the seed's device without a
+/// readback: `(lo | hi << 32) + SEED_STEP` modulo 2^64, as `[lo, hi]` again. Same result on
+/// every backend. A plan advances its seed each step with this and a copy into the seed's
+/// buffer.
+pub fn seed_advance(seed: &Tensor) -> Result<Tensor> {
+    const OP: &str = "random.seed_advance";
+    match seed_key(OP, seed)? {
+        Key::Host(s) => {
+            let next = s.wrapping_add(SEED_STEP);
+            Tensor::from_vec(vec![next as u32, (next >> 32) as u32], &[2], &Device::Cpu)
+        }
+        Key::Buffer(g) => {
+            let out = GpuStorage::alloc(&g.device, OP, DType::U32, 2)?;
+            let kernel = Kernel::new("random", &[]).entry("advance").op(OP);
+            let params = [SEED_STEP as u32, (SEED_STEP >> 32) as u32];
+            g.device.launch_groups(&kernel, &params, &[out.binding(), g.binding()], [1, 1, 1])?;
+            Tensor::from_storage(Storage::Gpu(out), &[2])
+        }
+    }
+}
+
 /// One Philox block computed by the GPU kernel (`block` entry of random.wgsl), for known-answer
 /// tests of the WGSL generator against [`philox4x32`].
 pub fn philox4x32_on_gpu(g: &GpuDevice, counter: [u32; 4], key: [u32; 2]) -> Result<[u32; 4]> {
@@ -520,7 +619,7 @@ impl Generator {
 
     pub fn random_bits(&mut self, dims: &[usize], device: &Device) -> Result<Tensor> {
         let (s, o) = self.next_stream();
-        draw_tensor("random_bits", Draw::Bits, dims, DType::U32, s, o, device)
+        draw_tensor("random_bits", Draw::Bits, dims, DType::U32, Key::Host(s), o, device)
     }
 
     pub fn uniform(
@@ -612,14 +711,4 @@ mod tests {
             assert!((got - want).abs() < 3e-7, "cos turn {k}: {got} vs {want}");
         }
     }
-}
-// TEMPORARY STUB (replaced by the mmepi branch)
-pub fn dropout_mask_seeded(dims: &[usize], rate: f64, seed: &Tensor) -> Result<Tensor> {
-    let s = seed.to_vec::<u32>()?;
-    dropout_mask(dims, rate, s[0] as u64 | (s[1] as u64) << 32, &seed.device())
-}
-pub fn seed_advance(seed: &Tensor) -> Result<Tensor> {
-    let s = seed.to_vec::<u32>()?;
-    let v = (s[0] as u64 | (s[1] as u64) << 32).wrapping_add(1);
-    Tensor::from_vec(vec![v as u32, (v >> 32) as u32], &[2], &seed.device())
 }
