@@ -266,20 +266,22 @@ impl<'g> Sym<'g> {
         perm.swap(r - 1, r - 2);
         self.transpose(&perm)
     }
+    /// (Like every shape rule here, this takes unknown dims at the same place to be equal: they
+    /// are the batch dimension, which all of a step's tensors share.)
     pub fn broadcast_like(self, target: Sym<'g>) -> Result<Sym<'g>> {
-        if self.shape() == target.shape() && !self.shape().contains(&None) {
+        if self.shape() == target.shape() {
             return Ok(self);
         }
         self.op(Op::BroadcastLike, &[target])
     }
     pub fn sum_like(self, target: Sym<'g>) -> Result<Sym<'g>> {
-        if self.shape() == target.shape() && !self.shape().contains(&None) {
+        if self.shape() == target.shape() {
             return Ok(self);
         }
         self.op(Op::SumLike, &[target])
     }
     pub fn reshape_like(self, target: Sym<'g>) -> Result<Sym<'g>> {
-        if self.shape() == target.shape() && !self.shape().contains(&None) {
+        if self.shape() == target.shape() {
             return Ok(self);
         }
         self.op(Op::ReshapeLike, &[target])
