@@ -308,6 +308,8 @@ fn encode(enc: &mut wgpu::CommandEncoder, commands: &[Command]) {
 /// A plan being captured: commands are stored instead of run.
 struct Capture {
     id: u64,
+    /// The capturing thread: other threads' commands wait until the capture ends.
+    owner: std::thread::ThreadId,
     commands: Vec<Command>,
     params: Vec<u8>,
     params_buffer: wgpu::Buffer,
@@ -334,10 +336,13 @@ pub struct GpuContext {
     pool: Arc<BufferPool>,
     pipelines: Mutex<HashMap<PipelineKey, Arc<CachedPipeline>>>,
     pending: Mutex<Pending>,
+    /// Signalled when a capture ends.
+    capture_done: std::sync::Condvar,
     param_arena: wgpu::Buffer,
     param_align: u64,
     pipelines_created: AtomicU64,
     submits: AtomicU64,
+    reads: AtomicU64,
     uncaptured: Arc<Mutex<Option<String>>>,
 }
 
@@ -431,6 +436,7 @@ impl GpuDevice {
             device,
             queue,
             pipelines: Mutex::new(HashMap::new()),
+            capture_done: std::sync::Condvar::new(),
             pending: Mutex::new(Pending {
                 encoder: None,
                 dispatches: 0,
@@ -441,6 +447,7 @@ impl GpuDevice {
             param_arena,
             pipelines_created: AtomicU64::new(0),
             submits: AtomicU64::new(0),
+            reads: AtomicU64::new(0),
             uncaptured,
         })))
     }
@@ -489,6 +496,11 @@ impl GpuDevice {
 
     pub fn submits(&self) -> u64 {
         self.0.submits.load(Ordering::Relaxed)
+    }
+
+    /// Readbacks to the host so far.
+    pub fn reads(&self) -> u64 {
+        self.0.reads.load(Ordering::Relaxed)
     }
 
     /// Returns every free pooled buffer to the driver.
@@ -574,7 +586,7 @@ impl GpuDevice {
         if bytes == 0 {
             return Ok(());
         }
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         self.record(&mut p, Command::Clear { buffer: buffer.clone(), bytes })
     }
 
@@ -590,7 +602,7 @@ impl GpuDevice {
         if bytes == 0 {
             return Ok(());
         }
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         let command = Command::Copy { src: src.clone(), src_offset, dst: dst.clone(), dst_offset, bytes };
         self.record(&mut p, command)
     }
@@ -731,7 +743,7 @@ impl GpuDevice {
             }
         }
         let pipeline = self.pipeline(kernel)?;
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         let param_bytes: &[u8] = bytemuck::cast_slice(params);
         let param_size = (param_bytes.len() as u64).max(4);
         let capturing = p.capture.is_some();
@@ -790,10 +802,21 @@ impl GpuDevice {
         self.record(&mut p, Command::Dispatch { pipeline, bind_group, groups })
     }
 
+    /// The pending state, once no other thread is capturing a plan on this device (a capture
+    /// records only its own thread's commands; others wait for it to end).
+    fn pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        let me = std::thread::current().id();
+        let mut p = self.0.pending.lock().unwrap();
+        while p.capture.as_ref().is_some_and(|c| c.owner != me) {
+            p = self.0.capture_done.wait(p).unwrap();
+        }
+        p
+    }
+
     /// Starts capturing a plan: until [`GpuDevice::end_capture`], launches, copies and clears
     /// on this device are stored, not run, and reading data back is an error.
     pub fn begin_capture(&self) -> Result<()> {
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         if p.capture.is_some() {
             return Err(Error::arg("begin_capture", "a plan is already being captured on this device"));
         }
@@ -806,16 +829,24 @@ impl GpuDevice {
             mapped_at_creation: false,
         });
         p.capture =
-            Some(Capture { id, commands: Vec::new(), params: Vec::new(), params_buffer, pinned: Vec::new() });
+            Some(Capture {
+                id,
+                owner: std::thread::current().id(),
+                commands: Vec::new(),
+                params: Vec::new(),
+                params_buffer,
+                pinned: Vec::new(),
+            });
         self.0.pool.set_capturing(Some(id));
         Ok(())
     }
 
     /// Ends the capture and returns the plan. Nothing it recorded has run yet.
     pub fn end_capture(&self) -> Result<GpuPlan> {
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         let cap = p.capture.take().ok_or_else(|| Error::arg("end_capture", "no plan is being captured"))?;
         self.0.pool.set_capturing(None);
+        self.0.capture_done.notify_all();
         if !cap.params.is_empty() {
             self.0.queue.write_buffer(&cap.params_buffer, 0, &cap.params);
         }
@@ -830,10 +861,11 @@ impl GpuDevice {
 
     /// Stops a capture without keeping what it recorded (after an error in the captured code).
     pub fn abort_capture(&self) {
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         if let Some(cap) = p.capture.take() {
             self.0.pool.set_capturing(None);
             self.0.pool.unpin_plan(cap.id);
+            self.0.capture_done.notify_all();
         }
     }
 
@@ -867,7 +899,7 @@ impl GpuDevice {
     }
 
     fn flush_if_pending(&self) -> Result<()> {
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         self.submit_locked(&mut p)
     }
 
@@ -878,7 +910,7 @@ impl GpuDevice {
 
     /// Submits pending work and waits until the GPU has finished all of it.
     pub fn synchronize(&self) -> Result<()> {
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         self.submit_locked(&mut p)?;
         p.in_flight.clear();
         self.0
@@ -894,10 +926,11 @@ impl GpuDevice {
             return Ok(Vec::new());
         }
         let size = bytes.next_multiple_of(4);
-        let mut p = self.0.pending.lock().unwrap();
+        let mut p = self.pending();
         if p.capture.is_some() {
             return Err(Error::arg("read", "cannot read data back while a plan is being captured"));
         }
+        self.0.reads.fetch_add(1, Ordering::Relaxed);
         let staging =
             self.0.pool.take(size, wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST, false);
         let enc = p.encoder.get_or_insert_with(|| {

@@ -19,8 +19,8 @@ struct Buckets {
     pins: HashMap<wgpu::Buffer, Vec<u64>>,
     /// Dropped buffers still pinned by a plan, with their usage bits.
     orphans: HashMap<wgpu::Buffer, u32>,
-    /// The plan being captured, if any.
-    capturing: Option<u64>,
+    /// The plan being captured, if any, and the thread capturing it.
+    capturing: Option<(u64, std::thread::ThreadId)>,
     /// Bytes of GPU memory held by buffers the pool created and has not destroyed.
     allocated_bytes: u64,
     created: u64,
@@ -94,7 +94,8 @@ impl BufferPool {
         let size = Self::bucket_size(bytes);
         let mut b = self.buckets.lock().unwrap();
         let mut reused = None;
-        if let (true, Some(id)) = (reuse_capture_orphans, b.capturing) {
+        let mine = b.capturing.filter(|(_, owner)| *owner == std::thread::current().id());
+        if let (true, Some((id, _))) = (reuse_capture_orphans, mine) {
             let found = b.orphans.iter().find(|(buf, u)| {
                 buf.size() == size
                     && **u == usage.bits()
@@ -125,7 +126,7 @@ impl BufferPool {
     }
 
     pub(crate) fn set_capturing(&self, plan: Option<u64>) {
-        self.buckets.lock().unwrap().capturing = plan;
+        self.buckets.lock().unwrap().capturing = plan.map(|id| (id, std::thread::current().id()));
     }
 
     /// Marks `buffer` as used by `plan` (once per plan).
