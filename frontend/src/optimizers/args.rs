@@ -29,11 +29,6 @@ impl<'a> ConfigArgs<'a> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
-    /// Marks `key` as known without reading it.
-    pub(crate) fn ignore(&self, key: &str) {
-        self.used.borrow_mut().push(key.to_string());
-    }
-
     /// Any number (int or float), or `None`.
     pub(crate) fn opt_number(&self, key: &str) -> Result<Option<f64>> {
         match self.get(key) {
