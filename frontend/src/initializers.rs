@@ -167,13 +167,15 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
                 format!("the Keras initializer {class_name:?} is not implemented yet"),
             ))
         }
-        other => return Err(Error::arg(
-            "initializers.get",
-            format!(
+        other => {
+            return Err(Error::arg(
+                "initializers.get",
+                format!(
                 "could not interpret initializer identifier {other:?} (names are case-sensitive); known: {}",
                 INITIALIZER_NAMES[..33].join(", ")
             ),
-        )),
+            ))
+        }
     })
 }
 
