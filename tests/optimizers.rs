@@ -2,7 +2,17 @@
 //! created slots, repeated steps against a host reference, the learning rate variable read by a
 //! compiled update, and CPU/GPU agreement (the Keras numbers are in the conformance cases).
 
+#![allow(clippy::cloned_ref_to_slice_refs, clippy::too_many_arguments)]
+
 mod common;
+
+/// GPU capture is device-wide (other threads' launches would be captured, their readbacks
+/// refused): the tests of this file that use the GPU run one at a time.
+static GPU_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn gpu_lock() -> std::sync::MutexGuard<'static, ()> {
+    GPU_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 use common::*;
 use serde_json::{json, Value};
@@ -250,6 +260,7 @@ fn adam_reference(
 
 #[test]
 fn repeated_steps_match_a_host_reference() {
+    let _gpu = gpu_lock();
     for device in devices() {
         let mut rng = Rng::new(11);
         let opt = Adam::new(AdamOptions { learning_rate: 0.01, ..Default::default() }).unwrap();
@@ -307,6 +318,7 @@ fn run_compiled(
 
 #[test]
 fn backends_agree_on_every_optimizer() {
+    let _gpu = gpu_lock();
     let Some(gpu) = gpu() else { return };
     let mut rng = Rng::new(3);
     let shapes: &[&[usize]] = &[&[], &[1], &[7], &[3, 5], &[2, 0, 3], &[2, 3, 17], &[1, 1029]];
@@ -397,6 +409,7 @@ fn backends_agree_on_every_optimizer() {
 
 #[test]
 fn learning_rate_changes_reach_a_compiled_update() {
+    let _gpu = gpu_lock();
     for device in devices() {
         let opt = SGD::new(SgdOptions { learning_rate: 0.5, ..Default::default() }).unwrap();
         let w = Variable::new("w", Tensor::from_vec(vec![1.0f32, 2.0], &[2], &device).unwrap(), true);
@@ -421,6 +434,7 @@ fn learning_rate_changes_reach_a_compiled_update() {
 
 #[test]
 fn bad_inputs_are_errors() {
+    let _gpu = gpu_lock();
     let mut rng = Rng::new(5);
     let opt = Adam::new(AdamOptions::default()).unwrap();
     let w = var("w", &[2, 3], &mut rng, &Device::Cpu);
@@ -471,4 +485,57 @@ fn clipping_and_weight_decay_follow_keras() {
         step(OptimizerOptions { weight_decay: Some(0.5), ..Default::default() }),
         [1.5 - 3.0, 2.0 - 4.0]
     );
+}
+
+#[test]
+fn recorded_gpu_update_replays_like_the_cpu() {
+    let _gpu = gpu_lock();
+    let Some(gpu) = gpu() else { return };
+    let mut rng = Rng::new(21);
+    let dims: &[&[usize]] = &[&[4, 3], &[5]];
+    let inits: Vec<Tensor> =
+        dims.iter().map(|d| rand_tensor(&mut rng, d, -1.0, 1.0, DType::F32, &Device::Cpu)).collect();
+    let grads: Vec<Vec<Tensor>> = (0..4)
+        .map(|_| dims.iter().map(|d| rand_tensor(&mut rng, d, -1.0, 1.0, DType::F32, &Device::Cpu)).collect())
+        .collect();
+    let make = || {
+        Adam::new(AdamOptions {
+            learning_rate: 0.05,
+            common: OptimizerOptions {
+                weight_decay: Some(0.01),
+                global_clipnorm: Some(1.0),
+                ..Default::default()
+            },
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let want = run_compiled(&|| Box::new(make()), &inits, &grads, &Device::Cpu);
+    let opt = make();
+    let vars: Vec<Variable> = inits
+        .iter()
+        .enumerate()
+        .map(|(i, t)| Variable::new(format!("v{i}"), t.to_device(&gpu).unwrap(), true))
+        .collect();
+    let graph = Graph::new();
+    let pairs: Vec<_> =
+        vars.iter().map(|v| (v.clone(), graph.input(&static_shape(&v.dims()), DType::F32))).collect();
+    let updates = opt.apply_gradients(&graph, &pairs).unwrap();
+    let updates: Vec<(Variable, usize)> = updates.into_iter().map(|(v, s)| (v, s.id)).collect();
+    let plan = Plan::new(&graph, &[], &updates, &PlanOptions { device: gpu.clone(), fuse: false }).unwrap();
+    let feed_dims: Vec<Vec<usize>> = dims.iter().map(|d| d.to_vec()).collect();
+    let recorded = plan.record(&feed_dims).unwrap();
+    // Recording runs nothing.
+    assert_eq!(opt.iterations().unwrap(), 0);
+    for step in &grads {
+        recorded.run(step).unwrap();
+    }
+    assert_eq!(opt.iterations().unwrap(), grads.len() as i64);
+    let mut got: Vec<Vec<f64>> = vars.iter().map(|v| v.value().to_vec_f64().unwrap()).collect();
+    got.extend(opt.variables().iter().map(|v| v.value().to_vec_f64().unwrap()));
+    for (k, (x, y)) in got.iter().zip(&want).enumerate() {
+        for (u, v) in x.iter().zip(y) {
+            assert!((u - v).abs() <= 1e-5 + 1e-5 * v.abs(), "tensor {k}: gpu {u} vs cpu {v}");
+        }
+    }
 }
