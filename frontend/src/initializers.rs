@@ -1,11 +1,26 @@
 //! `keras.initializers`: the starting values of weights. Each has Keras's class name and
 //! config keys; seeds come from the runtime's Philox generator (through `utils::rng` when no
 //! seed is given), so a seeded program gives the same weights on every device.
+//!
+//! As in Keras, an initializer built with an integer `seed` gives the same values at every call
+//! (the Philox stream of that seed, counter 0), and one built with `seed: None` takes its own
+//! stream from the global generator ([`crate::utils::rng::random_seed`]) when it is built and
+//! gives new values at each call (so `set_random_seed` makes the whole program reproducible).
+//!
+//! Classes: [`Zeros`], [`Ones`], [`Constant`], [`Identity`], [`RandomNormal`],
+//! [`RandomUniform`], [`TruncatedNormal`] and [`VarianceScaling`] with its presets
+//! (`GlorotUniform`, `GlorotNormal`, `HeNormal`, `HeUniform`, `LecunNormal`, `LecunUniform`:
+//! [`VarianceScaling::glorot_uniform`] and its siblings). `Orthogonal` and `STFT` are not
+//! implemented yet.
 
-use serde_json::{Map, Value};
-use wgkeras_runtime::{DType, Device, Tensor};
+use std::sync::Mutex;
 
-use crate::error::Result;
+use serde_json::{json, Map, Value};
+use wgkeras_runtime::ops::random::Generator;
+use wgkeras_runtime::{ops, DType, Device, Tensor};
+
+use crate::error::{Error, Result};
+use crate::optimizers::args::{identifier_parts, ConfigArgs};
 
 pub trait Initializer: Send + Sync {
     fn class_name(&self) -> &'static str;
@@ -15,10 +30,153 @@ pub trait Initializer: Send + Sync {
     fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor>;
 }
 
-/// Builds an initializer from a string identifier (`"glorot_uniform"`, `"zeros"`) or a Keras
-/// serialized object. Filled by the initializers work.
+/// Keras's names for the initializers (class names and their aliases), as `get` accepts them
+/// (case-sensitive, as Keras).
+pub const INITIALIZER_NAMES: [&str; 36] = [
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "IdentityInitializer",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "RandomNormal",
+    "RandomUniform",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+    "constant",
+    "glorot_normal",
+    "glorot_uniform",
+    "he_normal",
+    "he_uniform",
+    "identity",
+    "lecun_normal",
+    "lecun_uniform",
+    "normal",
+    "one",
+    "ones",
+    "random_normal",
+    "random_uniform",
+    "truncated_normal",
+    "uniform",
+    "variance_scaling",
+    "zero",
+    "zeros",
+    // Accepted as names, refused when built (not implemented yet).
+    "Orthogonal",
+    "orthogonal",
+    "OrthogonalInitializer",
+];
+
+/// Builds an initializer from a string identifier (`"glorot_uniform"`, `"zeros"`,
+/// `"GlorotUniform"`) or a Keras serialized object `{"class_name", "config", ...}`.
 pub fn get(identifier: &Value) -> Result<Box<dyn Initializer>> {
-    Err(crate::error::Error::arg("initializers.get", format!("unknown initializer {identifier}")))
+    let (class, config) = identifier_parts("initializers.get", identifier)?;
+    from_config(&class, &config)
+}
+
+/// Builds the initializer `class_name` (a Keras class name or alias) from its config.
+pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<dyn Initializer>> {
+    let vs =
+        |class: &'static str, preset: fn(Option<i64>) -> VarianceScaling| -> Result<Box<dyn Initializer>> {
+            let a = ConfigArgs::new(class, config);
+            let seed = a.opt_int("seed")?;
+            let input_axes = a.opt_int_list("input_axes")?;
+            let output_axes = a.opt_int_list("output_axes")?;
+            a.finish()?;
+            let mut v = preset(seed);
+            v.input_axes = input_axes;
+            v.output_axes = output_axes;
+            Ok(Box::new(v))
+        };
+    Ok(match class_name {
+        "Zeros" | "zeros" | "zero" => {
+            ConfigArgs::new("Zeros", config).finish()?;
+            Box::new(Zeros)
+        }
+        "Ones" | "ones" | "one" => {
+            ConfigArgs::new("Ones", config).finish()?;
+            Box::new(Ones)
+        }
+        "Constant" | "constant" => {
+            let a = ConfigArgs::new("Constant", config);
+            let value = match a.get("value") {
+                None if !config.contains_key("value") => json!(0.0),
+                Some(v @ Value::Number(_)) => v.clone(),
+                Some(v @ Value::Bool(_)) => v.clone(),
+                Some(v) => return Err(a.error("value", format!("expected a scalar number, got {v}"))),
+                None => return Err(a.error("value", "expected a scalar number, got null")),
+            };
+            a.finish()?;
+            Box::new(Constant::from_json(value))
+        }
+        "Identity" | "identity" | "IdentityInitializer" => {
+            let a = ConfigArgs::new("Identity", config);
+            let gain = a.number("gain", 1.0)?;
+            a.finish()?;
+            Box::new(Identity { gain })
+        }
+        "RandomNormal" | "random_normal" | "normal" => {
+            let a = ConfigArgs::new("RandomNormal", config);
+            let (mean, stddev, seed) =
+                (a.number("mean", 0.0)?, a.number("stddev", 0.05)?, a.opt_int("seed")?);
+            a.finish()?;
+            Box::new(RandomNormal::new(mean, stddev, seed))
+        }
+        "TruncatedNormal" | "truncated_normal" => {
+            let a = ConfigArgs::new("TruncatedNormal", config);
+            let (mean, stddev, seed) =
+                (a.number("mean", 0.0)?, a.number("stddev", 0.05)?, a.opt_int("seed")?);
+            a.finish()?;
+            Box::new(TruncatedNormal::new(mean, stddev, seed))
+        }
+        "RandomUniform" | "random_uniform" | "uniform" => {
+            let a = ConfigArgs::new("RandomUniform", config);
+            let (minval, maxval, seed) =
+                (a.number("minval", -0.05)?, a.number("maxval", 0.05)?, a.opt_int("seed")?);
+            a.finish()?;
+            Box::new(RandomUniform::new(minval, maxval, seed))
+        }
+        "VarianceScaling" | "variance_scaling" => {
+            let a = ConfigArgs::new("VarianceScaling", config);
+            let scale = a.number("scale", 1.0)?;
+            let mode = a.string("mode", "fan_in")?;
+            let distribution = a.string("distribution", "truncated_normal")?;
+            let seed = a.opt_int("seed")?;
+            let input_axes = a.opt_int_list("input_axes")?;
+            let output_axes = a.opt_int_list("output_axes")?;
+            a.finish()?;
+            let mut v = VarianceScaling::new(scale, &mode, &distribution, seed)?;
+            v.input_axes = input_axes;
+            v.output_axes = output_axes;
+            Box::new(v)
+        }
+        "GlorotUniform" | "glorot_uniform" => vs("GlorotUniform", VarianceScaling::glorot_uniform)?,
+        "GlorotNormal" | "glorot_normal" => vs("GlorotNormal", VarianceScaling::glorot_normal)?,
+        "HeNormal" | "he_normal" => vs("HeNormal", VarianceScaling::he_normal)?,
+        "HeUniform" | "he_uniform" => vs("HeUniform", VarianceScaling::he_uniform)?,
+        "LecunNormal" | "lecun_normal" => vs("LecunNormal", VarianceScaling::lecun_normal)?,
+        "LecunUniform" | "lecun_uniform" => vs("LecunUniform", VarianceScaling::lecun_uniform)?,
+        "Orthogonal" | "orthogonal" | "OrthogonalInitializer" | "STFT" | "stft" | "STFTInitializer" => {
+            return Err(Error::arg(
+                "initializers.get",
+                format!("the Keras initializer {class_name:?} is not implemented yet"),
+            ))
+        }
+        other => {
+            return Err(Error::arg(
+                "initializers.get",
+                format!(
+                "could not interpret initializer identifier {other:?} (names are case-sensitive); known: {}",
+                INITIALIZER_NAMES[..33].join(", ")
+            ),
+            ))
+        }
+    })
 }
 
 /// Keras's serialized form of an initializer.
@@ -29,4 +187,481 @@ pub fn serialize(init: &dyn Initializer) -> Value {
         "config": Value::Object(init.config()),
         "registered_name": Value::Null,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// seeds
+// ---------------------------------------------------------------------------------------------
+
+/// The seed of a random initializer: a fixed one (same values at every call) or a stream of
+/// the global generator (new values at every call).
+pub struct Seed {
+    config: Option<i64>,
+    stream: Option<Mutex<Generator>>,
+}
+
+impl Seed {
+    /// `Some(seed)`: fixed; `None`: a new stream from [`crate::utils::rng::random_seed`].
+    pub fn new(seed: Option<i64>) -> Seed {
+        match seed {
+            Some(s) => Seed { config: Some(s), stream: None },
+            None => Seed { config: None, stream: Some(Mutex::new(crate::utils::rng::random_seed())) },
+        }
+    }
+
+    /// The `(seed, offset)` of the next draw.
+    fn next(&self) -> (u64, u64) {
+        match (&self.stream, self.config) {
+            (Some(g), _) => g.lock().unwrap_or_else(|e| e.into_inner()).next_stream(),
+            (None, Some(s)) => (s as u64, 0),
+            (None, None) => (0, 0),
+        }
+    }
+
+    /// A generator positioned at the next draw (the free functions of `ops::random` are the
+    /// generator's draws at offset 0).
+    fn generator(&self) -> Generator {
+        let (seed, counter) = self.next();
+        Generator { seed, counter }
+    }
+
+    fn json(&self) -> Value {
+        json!(self.config)
+    }
+}
+
+fn check_float(class: &'static str, dtype: DType) -> Result<()> {
+    if dtype.is_float() {
+        Ok(())
+    } else {
+        Err(Error::arg(class, format!("random initializers need a float dtype, got {}", dtype.name())))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// constant initializers
+// ---------------------------------------------------------------------------------------------
+
+/// All zeros.
+#[derive(Clone, Debug, Default)]
+pub struct Zeros;
+
+impl Initializer for Zeros {
+    fn class_name(&self) -> &'static str {
+        "Zeros"
+    }
+    fn config(&self) -> Map<String, Value> {
+        Map::new()
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        Ok(ops::zeros(dims, dtype, device)?)
+    }
+}
+
+/// All ones.
+#[derive(Clone, Debug, Default)]
+pub struct Ones;
+
+impl Initializer for Ones {
+    fn class_name(&self) -> &'static str {
+        "Ones"
+    }
+    fn config(&self) -> Map<String, Value> {
+        Map::new()
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        Ok(ops::ones(dims, dtype, device)?)
+    }
+}
+
+/// Every element `value` (a scalar).
+#[derive(Clone, Debug)]
+pub struct Constant {
+    value: f64,
+    json: Value,
+}
+
+impl Constant {
+    pub fn new(value: f64) -> Constant {
+        Constant { value, json: json!(value) }
+    }
+
+    fn from_json(json: Value) -> Constant {
+        let value = match &json {
+            Value::Bool(b) => *b as u8 as f64,
+            v => v.as_f64().unwrap_or(0.0),
+        };
+        Constant { value, json }
+    }
+}
+
+impl Default for Constant {
+    fn default() -> Self {
+        Constant::new(0.0)
+    }
+}
+
+impl Initializer for Constant {
+    fn class_name(&self) -> &'static str {
+        "Constant"
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("value".into(), self.json.clone());
+        m
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        Ok(ops::full(dims, self.value, dtype, device)?)
+    }
+}
+
+/// `gain` times the identity matrix (2-D shapes only; rectangular allowed).
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub gain: f64,
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Identity { gain: 1.0 }
+    }
+}
+
+impl Initializer for Identity {
+    fn class_name(&self) -> &'static str {
+        "Identity"
+    }
+    /// Keras 3.15's `Identity` has no `get_config`: its config is empty.
+    fn config(&self) -> Map<String, Value> {
+        Map::new()
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        if dims.len() != 2 {
+            return Err(Error::arg(
+                "Identity",
+                format!(
+                    "the identity matrix initializer can only be used for 2D matrices, got shape {dims:?}"
+                ),
+            ));
+        }
+        let eye = ops::eye(dims[0], Some(dims[1]), 0, dtype, device)?;
+        if self.gain == 1.0 {
+            return Ok(eye);
+        }
+        let gain = ops::full(&[], self.gain, dtype, device)?;
+        Ok(ops::multiply(&eye, &gain)?)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// random initializers
+// ---------------------------------------------------------------------------------------------
+
+/// Normal values (`mean`, `stddev`; defaults 0 and 0.05).
+pub struct RandomNormal {
+    pub mean: f64,
+    pub stddev: f64,
+    seed: Seed,
+}
+
+impl RandomNormal {
+    pub fn new(mean: f64, stddev: f64, seed: Option<i64>) -> RandomNormal {
+        RandomNormal { mean, stddev, seed: Seed::new(seed) }
+    }
+}
+
+impl Initializer for RandomNormal {
+    fn class_name(&self) -> &'static str {
+        "RandomNormal"
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("seed".into(), self.seed.json());
+        m.insert("mean".into(), json!(self.mean));
+        m.insert("stddev".into(), json!(self.stddev));
+        m
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        check_float("RandomNormal", dtype)?;
+        Ok(self.seed.generator().normal(dims, self.mean, self.stddev, dtype, device)?)
+    }
+}
+
+/// Normal values redrawn beyond two standard deviations (`mean`, `stddev`; 0 and 0.05).
+pub struct TruncatedNormal {
+    pub mean: f64,
+    pub stddev: f64,
+    seed: Seed,
+}
+
+impl TruncatedNormal {
+    pub fn new(mean: f64, stddev: f64, seed: Option<i64>) -> TruncatedNormal {
+        TruncatedNormal { mean, stddev, seed: Seed::new(seed) }
+    }
+}
+
+impl Initializer for TruncatedNormal {
+    fn class_name(&self) -> &'static str {
+        "TruncatedNormal"
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("seed".into(), self.seed.json());
+        m.insert("mean".into(), json!(self.mean));
+        m.insert("stddev".into(), json!(self.stddev));
+        m
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        check_float("TruncatedNormal", dtype)?;
+        Ok(self.seed.generator().truncated_normal(dims, self.mean, self.stddev, dtype, device)?)
+    }
+}
+
+/// Uniform values in `[minval, maxval)` (defaults -0.05 and 0.05).
+pub struct RandomUniform {
+    pub minval: f64,
+    pub maxval: f64,
+    seed: Seed,
+}
+
+impl RandomUniform {
+    pub fn new(minval: f64, maxval: f64, seed: Option<i64>) -> RandomUniform {
+        RandomUniform { minval, maxval, seed: Seed::new(seed) }
+    }
+}
+
+impl Initializer for RandomUniform {
+    fn class_name(&self) -> &'static str {
+        "RandomUniform"
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("seed".into(), self.seed.json());
+        m.insert("minval".into(), json!(self.minval));
+        m.insert("maxval".into(), json!(self.maxval));
+        m
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        check_float("RandomUniform", dtype)?;
+        Ok(self.seed.generator().uniform(dims, self.minval, self.maxval, dtype, device)?)
+    }
+}
+
+/// How [`VarianceScaling`] counts the units of a weight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FanMode {
+    FanIn,
+    FanOut,
+    FanAvg,
+}
+
+impl FanMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FanMode::FanIn => "fan_in",
+            FanMode::FanOut => "fan_out",
+            FanMode::FanAvg => "fan_avg",
+        }
+    }
+}
+
+/// The distribution [`VarianceScaling`] draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Distribution {
+    TruncatedNormal,
+    UntruncatedNormal,
+    Uniform,
+}
+
+impl Distribution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Distribution::TruncatedNormal => "truncated_normal",
+            Distribution::UntruncatedNormal => "untruncated_normal",
+            Distribution::Uniform => "uniform",
+        }
+    }
+}
+
+/// Keras's `compute_fans`: `(fan_in, fan_out)` of a weight shape (the last two dims, times the
+/// receptive field for convolution kernels), or the products over the given axes.
+pub fn compute_fans(
+    dims: &[usize],
+    input_axes: Option<&[i64]>,
+    output_axes: Option<&[i64]>,
+) -> Result<(f64, f64)> {
+    if let (Some(ia), Some(oa)) = (input_axes, output_axes) {
+        let prod = |axes: &[i64]| -> Result<f64> {
+            let mut p = 1.0;
+            for &a in axes {
+                let r = dims.len() as i64;
+                let i = if a < 0 { a + r } else { a };
+                if i < 0 || i >= r {
+                    return Err(Error::arg(
+                        "VarianceScaling",
+                        format!("axis {a} of input_axes/output_axes is out of range for shape {dims:?}"),
+                    ));
+                }
+                p *= dims[i as usize] as f64;
+            }
+            Ok(p)
+        };
+        return Ok((prod(ia)?, prod(oa)?));
+    }
+    Ok(match dims.len() {
+        0 => (1.0, 1.0),
+        1 => (dims[0] as f64, dims[0] as f64),
+        2 => (dims[0] as f64, dims[1] as f64),
+        n => {
+            let rf: f64 = dims[..n - 2].iter().map(|&d| d as f64).product();
+            (dims[n - 2] as f64 * rf, dims[n - 1] as f64 * rf)
+        }
+    })
+}
+
+/// Values whose variance is `scale / fan` (fan per `mode`), drawn from a truncated normal, a
+/// normal or a uniform distribution; the base of the Glorot, He and LeCun initializers.
+pub struct VarianceScaling {
+    class: &'static str,
+    pub scale: f64,
+    pub mode: FanMode,
+    pub distribution: Distribution,
+    pub input_axes: Option<Vec<i64>>,
+    pub output_axes: Option<Vec<i64>>,
+    seed: Seed,
+}
+
+impl VarianceScaling {
+    /// `keras.initializers.VarianceScaling(scale, mode, distribution, seed)`; `"normal"` means
+    /// `"truncated_normal"`, as in Keras.
+    pub fn new(scale: f64, mode: &str, distribution: &str, seed: Option<i64>) -> Result<VarianceScaling> {
+        if scale.is_nan() || scale <= 0.0 {
+            return Err(Error::arg(
+                "VarianceScaling",
+                format!("argument `scale` must be positive float. Received: scale={scale}"),
+            ));
+        }
+        let mode = match mode {
+            "fan_in" => FanMode::FanIn,
+            "fan_out" => FanMode::FanOut,
+            "fan_avg" => FanMode::FanAvg,
+            other => {
+                return Err(Error::arg(
+                    "VarianceScaling",
+                    format!("invalid `mode` argument: {other:?}; use one of fan_in, fan_out, fan_avg"),
+                ))
+            }
+        };
+        let distribution = match distribution.to_lowercase().as_str() {
+            "normal" | "truncated_normal" => Distribution::TruncatedNormal,
+            "untruncated_normal" => Distribution::UntruncatedNormal,
+            "uniform" => Distribution::Uniform,
+            other => {
+                return Err(Error::arg(
+                    "VarianceScaling",
+                    format!(
+                        "invalid `distribution` argument: {other:?}; use one of uniform, truncated_normal, \
+                         untruncated_normal"
+                    ),
+                ))
+            }
+        };
+        Ok(VarianceScaling {
+            class: "VarianceScaling",
+            scale,
+            mode,
+            distribution,
+            input_axes: None,
+            output_axes: None,
+            seed: Seed::new(seed),
+        })
+    }
+
+    fn preset(
+        class: &'static str,
+        scale: f64,
+        mode: FanMode,
+        distribution: Distribution,
+        seed: Option<i64>,
+    ) -> Self {
+        VarianceScaling {
+            class,
+            scale,
+            mode,
+            distribution,
+            input_axes: None,
+            output_axes: None,
+            seed: Seed::new(seed),
+        }
+    }
+
+    /// `GlorotUniform`: uniform in `±sqrt(6 / (fan_in + fan_out))`.
+    pub fn glorot_uniform(seed: Option<i64>) -> Self {
+        Self::preset("GlorotUniform", 1.0, FanMode::FanAvg, Distribution::Uniform, seed)
+    }
+    /// `GlorotNormal`: truncated normal of stddev `sqrt(2 / (fan_in + fan_out))`.
+    pub fn glorot_normal(seed: Option<i64>) -> Self {
+        Self::preset("GlorotNormal", 1.0, FanMode::FanAvg, Distribution::TruncatedNormal, seed)
+    }
+    /// `HeNormal`: truncated normal of stddev `sqrt(2 / fan_in)`.
+    pub fn he_normal(seed: Option<i64>) -> Self {
+        Self::preset("HeNormal", 2.0, FanMode::FanIn, Distribution::TruncatedNormal, seed)
+    }
+    /// `HeUniform`: uniform in `±sqrt(6 / fan_in)`.
+    pub fn he_uniform(seed: Option<i64>) -> Self {
+        Self::preset("HeUniform", 2.0, FanMode::FanIn, Distribution::Uniform, seed)
+    }
+    /// `LecunNormal`: truncated normal of stddev `sqrt(1 / fan_in)`.
+    pub fn lecun_normal(seed: Option<i64>) -> Self {
+        Self::preset("LecunNormal", 1.0, FanMode::FanIn, Distribution::TruncatedNormal, seed)
+    }
+    /// `LecunUniform`: uniform in `±sqrt(3 / fan_in)`.
+    pub fn lecun_uniform(seed: Option<i64>) -> Self {
+        Self::preset("LecunUniform", 1.0, FanMode::FanIn, Distribution::Uniform, seed)
+    }
+
+    /// The variance `scale / fan` for `dims`.
+    pub fn variance(&self, dims: &[usize]) -> Result<f64> {
+        let (fan_in, fan_out) = compute_fans(dims, self.input_axes.as_deref(), self.output_axes.as_deref())?;
+        let fan = match self.mode {
+            FanMode::FanIn => fan_in,
+            FanMode::FanOut => fan_out,
+            FanMode::FanAvg => (fan_in + fan_out) / 2.0,
+        };
+        Ok(self.scale / fan.max(1.0))
+    }
+}
+
+impl Initializer for VarianceScaling {
+    fn class_name(&self) -> &'static str {
+        self.class
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("seed".into(), self.seed.json());
+        if self.class == "VarianceScaling" {
+            m.insert("scale".into(), json!(self.scale));
+            m.insert("mode".into(), json!(self.mode.as_str()));
+            m.insert("distribution".into(), json!(self.distribution.as_str()));
+        }
+        m.insert("input_axes".into(), json!(self.input_axes));
+        m.insert("output_axes".into(), json!(self.output_axes));
+        m
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        check_float(self.class, dtype)?;
+        let scale = self.variance(dims)?;
+        let mut g = self.seed.generator();
+        Ok(match self.distribution {
+            // The stddev of a unit normal truncated at ±2 is 0.87962566103423978.
+            Distribution::TruncatedNormal => {
+                g.truncated_normal(dims, 0.0, scale.sqrt() / 0.879_625_661_034_239_8, dtype, device)?
+            }
+            Distribution::UntruncatedNormal => g.normal(dims, 0.0, scale.sqrt(), dtype, device)?,
+            Distribution::Uniform => {
+                let limit = (3.0 * scale).sqrt();
+                g.uniform(dims, -limit, limit, dtype, device)?
+            }
+        })
+    }
 }

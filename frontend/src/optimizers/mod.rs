@@ -1,10 +1,38 @@
 //! `keras.optimizers`: each optimizer's update rule as graph ops, so a train step computes the
 //! new weights and slots on the device.
+//!
+//! [`SGD`], [`Adam`] and [`RMSprop`] follow Keras 3's formulas, config keys and defaults. Every
+//! optimizer keeps its learning rate in a float32 scalar [`Variable`] (a callback changes it with
+//! [`Optimizer::set_learning_rate`] and the compiled step reads the new value, no recompile) and
+//! counts its updates in an int32 scalar `iterations` variable. Slots (moments, velocities) are
+//! created on first use per variable, as zeros of the variable's shape on its device.
+//!
+//! One update ([`Optimizer::apply_gradients`]) is, as in Keras: clip the gradients (`clipnorm`,
+//! else `global_clipnorm`, else `clipvalue`), decay the weights (`var -= var * weight_decay *
+//! lr`), then the optimizer's rule with `t = iterations + 1`; it returns every assignment (new
+//! weights, new slots, `iterations + 1`) as graph nodes, for a [`Plan`](crate::graph::Plan) to
+//! run on the device. [`apply_gradients_eager`] does one update right away.
+//!
+//! Not supported yet (refused with an error naming the key): `use_ema = true`,
+//! `gradient_accumulation_steps`, `loss_scale_factor`, learning-rate schedules.
+
+mod adam;
+pub(crate) mod args;
+mod base;
+mod rmsprop;
+mod sgd;
 
 use serde_json::{Map, Value};
+use wgkeras_runtime::Tensor;
 
-use crate::error::Result;
-use crate::graph::{Graph, Sym};
+pub use adam::{Adam, AdamOptions};
+pub use base::{OptimizerBase, OptimizerOptions};
+pub use rmsprop::{RMSprop, RMSpropOptions};
+pub use sgd::{SgdOptions, SGD};
+
+use crate::error::{Error, Result};
+use crate::graph::plan::PlanOptions;
+use crate::graph::{Graph, Plan, Sym};
 use crate::variable::Variable;
 
 pub trait Optimizer: Send + Sync {
@@ -15,10 +43,127 @@ pub trait Optimizer: Send + Sync {
     fn variables(&self) -> Vec<Variable>;
     /// The updates (variable <- new value, slots and iteration count included) that apply
     /// `grads` to `vars`, as Keras's `apply_gradients` does.
-    fn apply_gradients<'g>(&self, graph: &'g Graph, pairs: &[(Variable, Sym<'g>)]) -> Result<Vec<(Variable, Sym<'g>)>>;
+    fn apply_gradients<'g>(
+        &self,
+        graph: &'g Graph,
+        pairs: &[(Variable, Sym<'g>)],
+    ) -> Result<Vec<(Variable, Sym<'g>)>>;
+
+    /// The shared state: learning rate, iterations, options, slots.
+    fn base(&self) -> &OptimizerBase;
+
+    /// The optimizer's name (`config()["name"]`).
+    fn name(&self) -> String {
+        self.base().name().to_string()
+    }
+    /// The current learning rate (reads its variable back from the device).
+    fn learning_rate(&self) -> Result<f64> {
+        self.base().learning_rate()
+    }
+    /// Sets the learning rate; compiled steps read the new value on their next run.
+    fn set_learning_rate(&self, lr: f64) -> Result<()> {
+        self.base().set_learning_rate(lr)
+    }
+    /// The float32 scalar variable holding the learning rate.
+    fn learning_rate_variable(&self) -> Variable {
+        self.base().learning_rate_variable()
+    }
+    /// How many updates were applied (reads the variable back).
+    fn iterations(&self) -> Result<i64> {
+        self.base().iterations()
+    }
+    /// The int32 scalar variable counting the updates.
+    fn iterations_variable(&self) -> Variable {
+        self.base().iterations_variable()
+    }
 }
 
-/// Builds an optimizer from a string identifier or a Keras serialized object.
+/// The optimizers [`get`] knows, by their lowercase Keras names.
+pub const OPTIMIZER_NAMES: [&str; 3] = ["adam", "rmsprop", "sgd"];
+
+/// Keras optimizers not implemented here (named in the error of [`get`]).
+const NOT_IMPLEMENTED: [&str; 12] = [
+    "adadelta",
+    "adafactor",
+    "adagrad",
+    "adamax",
+    "adamw",
+    "ftrl",
+    "lion",
+    "lossscaleoptimizer",
+    "muon",
+    "nadam",
+    "schedulefreeadamw",
+    "multioptimizer",
+];
+
+/// Builds an optimizer from a string identifier (`"adam"`, `"SGD"`: case-insensitive, as
+/// Keras) or a Keras serialized object `{"class_name", "config", ...}`.
 pub fn get(identifier: &Value) -> Result<Box<dyn Optimizer>> {
-    Err(crate::error::Error::arg("optimizers.get", format!("unknown optimizer {identifier}")))
+    let (class, config) = args::identifier_parts("optimizers.get", identifier)?;
+    from_config(&class, &config)
 }
+
+/// Builds the optimizer `class_name` (case-insensitive) from its Keras config.
+pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<dyn Optimizer>> {
+    let lower = class_name.to_lowercase();
+    Ok(match lower.as_str() {
+        "sgd" => Box::new(SGD::from_config(config)?),
+        "adam" => Box::new(Adam::from_config(config)?),
+        "rmsprop" => Box::new(RMSprop::from_config(config)?),
+        other if NOT_IMPLEMENTED.contains(&other) => {
+            return Err(Error::arg(
+                "optimizers.get",
+                format!(
+                    "the Keras optimizer {class_name:?} is not implemented yet; available: {}",
+                    OPTIMIZER_NAMES.join(", ")
+                ),
+            ))
+        }
+        _ => {
+            return Err(Error::arg(
+                "optimizers.get",
+                format!(
+                    "could not interpret optimizer identifier {class_name:?}; known: {}",
+                    OPTIMIZER_NAMES.join(", ")
+                ),
+            ))
+        }
+    })
+}
+
+/// Keras's serialized form of an optimizer.
+pub fn serialize(opt: &dyn Optimizer) -> Value {
+    serde_json::json!({
+        "module": "keras.optimizers",
+        "class_name": opt.class_name(),
+        "config": Value::Object(opt.config()),
+        "registered_name": Value::Null,
+    })
+}
+
+/// Applies one update right away: builds the update graph with `grads` as constants and runs
+/// it as a [`Plan`] on the variables' device (the new values are written into the variables,
+/// the slots and the iteration count; nothing is read back).
+pub fn apply_gradients_eager(opt: &dyn Optimizer, vars: &[Variable], grads: &[Tensor]) -> Result<()> {
+    if vars.len() != grads.len() {
+        return Err(Error::arg(
+            "apply_gradients",
+            format!("{} variables and {} gradients were given; they must pair up", vars.len(), grads.len()),
+        ));
+    }
+    let Some(first) = vars.first() else { return Ok(()) };
+    let device = first.device();
+    let graph = Graph::new();
+    let pairs: Vec<(Variable, Sym<'_>)> =
+        vars.iter().zip(grads).map(|(v, g)| (v.clone(), graph.constant(g.clone()))).collect();
+    let updates = opt.apply_gradients(&graph, &pairs)?;
+    let updates: Vec<(Variable, usize)> = updates.into_iter().map(|(v, s)| (v, s.id)).collect();
+    let plan = Plan::new(&graph, &[], &updates, &PlanOptions { device, fuse: EAGER_FUSE })?;
+    plan.run(&[])?;
+    Ok(())
+}
+
+/// Whether [`apply_gradients_eager`] fuses the per-variable elementwise chains (off until the
+/// runtime's fused-program kernel lands: `ops::fused` is a stub in this tree).
+const EAGER_FUSE: bool = false;

@@ -1,0 +1,121 @@
+//! `keras.optimizers.SGD`: gradient descent with optional (Nesterov) momentum.
+
+use serde_json::{json, Map, Value};
+
+use super::args::ConfigArgs;
+use super::base::{OptimizerBase, OptimizerOptions};
+use super::Optimizer;
+use crate::error::{Error, Result};
+use crate::graph::{Graph, Sym};
+use crate::variable::Variable;
+
+/// The arguments of `keras.optimizers.SGD`, with Keras's defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SgdOptions {
+    pub learning_rate: f64,
+    /// In `[0, 1]`; 0 is plain gradient descent (no momentum slot).
+    pub momentum: f64,
+    pub nesterov: bool,
+    pub common: OptimizerOptions,
+}
+
+impl Default for SgdOptions {
+    fn default() -> Self {
+        SgdOptions {
+            learning_rate: 0.01,
+            momentum: 0.0,
+            nesterov: false,
+            common: OptimizerOptions::default(),
+        }
+    }
+}
+
+/// Gradient descent: `m = momentum * m - lr * g; var += m` (Nesterov: `var += momentum * m -
+/// lr * g`); with momentum 0, `var -= lr * g`.
+pub struct SGD {
+    base: OptimizerBase,
+    momentum: f64,
+    nesterov: bool,
+}
+
+impl SGD {
+    pub fn new(o: SgdOptions) -> Result<SGD> {
+        if !(0.0..=1.0).contains(&o.momentum) {
+            return Err(Error::arg(
+                "SGD",
+                format!("`momentum` must be a float between [0, 1], got {}", o.momentum),
+            ));
+        }
+        Ok(SGD {
+            base: OptimizerBase::new("SGD", o.learning_rate, o.common)?,
+            momentum: o.momentum,
+            nesterov: o.nesterov,
+        })
+    }
+
+    /// From a Keras config (unknown keys and bad values are errors naming the key).
+    pub fn from_config(config: &Map<String, Value>) -> Result<SGD> {
+        let a = ConfigArgs::new("SGD", config);
+        let (learning_rate, common) = OptimizerOptions::from_args(&a, 0.01)?;
+        let momentum = a.float("momentum", 0.0)?;
+        let nesterov = a.bool("nesterov", false)?;
+        a.finish()?;
+        SGD::new(SgdOptions { learning_rate, momentum, nesterov, common })
+    }
+
+    fn groups(&self) -> Vec<&'static [&'static str]> {
+        if self.momentum != 0.0 {
+            vec![&["momentum"]]
+        } else {
+            vec![]
+        }
+    }
+}
+
+impl Optimizer for SGD {
+    fn class_name(&self) -> &'static str {
+        "SGD"
+    }
+
+    fn config(&self) -> Map<String, Value> {
+        let mut m = self.base.config();
+        m.insert("momentum".into(), json!(self.momentum));
+        m.insert("nesterov".into(), json!(self.nesterov));
+        m
+    }
+
+    fn variables(&self) -> Vec<Variable> {
+        self.base.variables(&self.groups())
+    }
+
+    fn base(&self) -> &OptimizerBase {
+        &self.base
+    }
+
+    fn apply_gradients<'g>(
+        &self,
+        graph: &'g Graph,
+        pairs: &[(Variable, Sym<'g>)],
+    ) -> Result<Vec<(Variable, Sym<'g>)>> {
+        let step = self.base.begin(graph, pairs)?;
+        let mut updates = vec![];
+        for it in &step.items {
+            let lr_g = it.g.mul(it.lr)?;
+            if self.momentum != 0.0 {
+                let slot = self.base.slot(&it.var, "momentum")?;
+                let m = graph.variable(&slot);
+                let m1 = m.mul_scalar(self.momentum)?.sub(lr_g)?;
+                let w1 = if self.nesterov {
+                    it.w.add(m1.mul_scalar(self.momentum)?.sub(lr_g)?)?
+                } else {
+                    it.w.add(m1)?
+                };
+                updates.push((slot, m1));
+                updates.push((it.var.clone(), w1));
+            } else {
+                updates.push((it.var.clone(), it.w.sub(lr_g)?));
+            }
+        }
+        Ok(step.finish(updates))
+    }
+}
