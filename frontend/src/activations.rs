@@ -171,7 +171,15 @@ impl Activation {
             }
             Activation::Sigmoid => x.sigmoid(),
             Activation::Tanh => x.tanh(),
-            Activation::Softmax { axis } => x.softmax(*axis),
+            Activation::Softmax { axis } => {
+                // Along an empty axis the result is empty: nothing to normalize (the max of an
+                // empty axis has no identity, so the stable form cannot run).
+                let a = x.axis("softmax", *axis)?;
+                if x.shape()[a] == Some(0) {
+                    return Ok(x);
+                }
+                x.softmax(*axis)
+            }
         }
     }
 }
