@@ -1,10 +1,41 @@
-//! Conformance kind `loss`.
+//! Conformance kind `loss`: builds the loss from its serialized config and calls it on
+//! `y_true`, `y_pred` and the optional `sample_weight`.
 
 use serde_json::Value;
+use wgkeras::frontend::losses;
 use wgkeras::runtime::Device;
 
 use super::KerasResult;
+use crate::conformance_ops::parse_tensor;
 
-pub fn run(_case: &Value, _device: &Device) -> KerasResult {
-    KerasResult::Unsupported("kind \"loss\" is not implemented yet".into())
+pub fn run(case: &Value, device: &Device) -> KerasResult {
+    match run_inner(case, device) {
+        Ok(r) => r,
+        Err(e) => KerasResult::Error(e),
+    }
+}
+
+fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {
+    let config = &case["config"];
+    let loss = match losses::get(config) {
+        Ok(l) => l,
+        Err(e) => {
+            let class = config.get("class_name").and_then(Value::as_str).unwrap_or("");
+            if !losses::CLASS_NAMES.contains(&class) && class != "function" {
+                return Ok(KerasResult::Unsupported(e.to_string()));
+            }
+            return Err(e.to_string());
+        }
+    };
+    let y_true = parse_tensor(&case["y_true"], device)?;
+    let y_pred = parse_tensor(&case["y_pred"], device)?;
+    let sw = match case.get("sample_weight") {
+        Some(v) if !v.is_null() => Some(parse_tensor(v, device)?),
+        _ => None,
+    };
+    let out = losses::evaluate(loss.as_ref(), &y_true, &y_pred, sw.as_ref()).map_err(|e| e.to_string())?;
+    if &out.device() != device {
+        return Err(format!("the loss ran on {}, not {}", out.device(), device));
+    }
+    Ok(KerasResult::Compare(vec![("loss".into(), out, case["expected"].clone())]))
 }

@@ -1,10 +1,58 @@
-//! Conformance kind `metric`.
+//! Conformance kind `metric`: builds the metric from its serialized config, runs
+//! `update_state` for each entry of `updates` in order, then compares `result()`.
+//!
+//! An update is `{y_true, y_pred, sample_weight?}`; for `Mean` (whose `update_state` takes
+//! `values`), `{values, sample_weight?}` (or `y_pred` as the values).
 
 use serde_json::Value;
-use wgkeras::runtime::Device;
+use wgkeras::frontend::metrics;
+use wgkeras::runtime::{Device, Tensor};
 
 use super::KerasResult;
+use crate::conformance_ops::parse_tensor;
 
-pub fn run(_case: &Value, _device: &Device) -> KerasResult {
-    KerasResult::Unsupported("kind \"metric\" is not implemented yet".into())
+pub fn run(case: &Value, device: &Device) -> KerasResult {
+    match run_inner(case, device) {
+        Ok(r) => r,
+        Err(e) => KerasResult::Error(e),
+    }
+}
+
+fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {
+    let config = &case["config"];
+    let metric = match metrics::get(config) {
+        Ok(m) => m,
+        Err(e) => {
+            let class = config.get("class_name").and_then(Value::as_str).unwrap_or("");
+            if !metrics::CLASS_NAMES.contains(&class) {
+                return Ok(KerasResult::Unsupported(e.to_string()));
+            }
+            return Err(e.to_string());
+        }
+    };
+    let updates = case["updates"].as_array().ok_or("case has no \"updates\" list")?;
+    let opt = |u: &Value, k: &str| -> Result<Option<Tensor>, String> {
+        match u.get(k) {
+            Some(v) if !v.is_null() => Ok(Some(parse_tensor(v, device)?)),
+            _ => Ok(None),
+        }
+    };
+    for (i, u) in updates.iter().enumerate() {
+        let y_pred = match (opt(u, "values")?, opt(u, "y_pred")?) {
+            (Some(v), _) | (None, Some(v)) => v,
+            (None, None) => return Err(format!("update {i} has neither \"y_pred\" nor \"values\"")),
+        };
+        let y_true = opt(u, "y_true")?;
+        let sw = opt(u, "sample_weight")?;
+        metrics::update_state(metric.as_ref(), y_true.as_ref(), &y_pred, sw.as_ref())
+            .map_err(|e| format!("update {i}: {e}"))?;
+        for v in metric.variables() {
+            if &v.device() != device {
+                return Err(format!("variable {:?} is on {}, not {}", v.name(), v.device(), device));
+            }
+        }
+    }
+    let r = metric.result().map_err(|e| e.to_string())?;
+    let got = Tensor::scalar(r as f32, &Device::Cpu).map_err(|e| e.to_string())?;
+    Ok(KerasResult::Compare(vec![("result".into(), got, case["expected"].clone())]))
 }
