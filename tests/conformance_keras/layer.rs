@@ -28,7 +28,9 @@ fn shapes_of(v: &Value) -> Result<Vec<Vec<usize>>, String> {
             .collect()
     };
     match v.as_array() {
-        Some(items) if !items.is_empty() && items.iter().all(|i| i.is_array()) => items.iter().map(dims).collect(),
+        Some(items) if !items.is_empty() && items.iter().all(|i| i.is_array()) => {
+            items.iter().map(dims).collect()
+        }
         _ => Ok(vec![dims(v)?]),
     }
 }
@@ -99,7 +101,8 @@ fn run_case(case: &Value, device: &Device) -> Result<Vec<(String, Tensor, Value)
     let syms: Vec<_> = inputs
         .iter()
         .map(|t| {
-            let shape: Shape = t.dims().iter().enumerate().map(|(i, &d)| if i == 0 { None } else { Some(d) }).collect();
+            let shape: Shape =
+                t.dims().iter().enumerate().map(|(i, &d)| if i == 0 { None } else { Some(d) }).collect();
             graph.input(&shape, t.dtype())
         })
         .collect();

@@ -65,12 +65,14 @@ impl Dense {
         let common = common_from_config(C, config, DENSE_KEYS)?;
         let units = match get_i64(C, config, "units")? {
             Some(u) if u > 0 => u as usize,
-            Some(u) => return Err(Error::arg(
-                C,
-                format!(
+            Some(u) => {
+                return Err(Error::arg(
+                    C,
+                    format!(
                     "Received an invalid value for `units`, expected a positive integer. Received: units={u}"
                 ),
-            )),
+                ))
+            }
             None => return Err(Error::arg(C, "Dense: missing the required argument `units`")),
         };
         let activation = parse_activation(C, config.get("activation").unwrap_or(&Value::Null))?;
@@ -189,14 +191,16 @@ impl Layer for Dense {
         let s = single_shape("Dense", &self.common.name, input_shapes)?;
         let in_dim = match s.last() {
             Some(Some(d)) if s.len() >= 2 => *d,
-            _ => return Err(Error::arg(
-                "Dense",
-                format!(
+            _ => {
+                return Err(Error::arg(
+                    "Dense",
+                    format!(
                     "layer {:?} (Dense) needs inputs of rank >= 2 with a known last dimension, got shape {}",
                     self.common.name,
                     shape_str(s)
                 ),
-            )),
+                ))
+            }
         };
         self.common.add_weight("kernel", &[in_dim, self.units], self.kernel_initializer.as_ref(), true)?;
         if self.use_bias {
