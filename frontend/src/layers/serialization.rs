@@ -174,7 +174,7 @@ pub fn parse_activation(class: &'static str, v: &Value) -> Result<Activation> {
 }
 
 /// The single input of a one-input layer, or an error naming the layer.
-pub fn single_input<'a, 'g>(class: &'static str, name: &str, inputs: &'a [Sym<'g>]) -> Result<Sym<'g>> {
+pub fn single_input<'g>(class: &'static str, name: &str, inputs: &[Sym<'g>]) -> Result<Sym<'g>> {
     match inputs {
         [x] => Ok(*x),
         _ => Err(Error::arg(class, format!("layer {name:?} ({class}) takes 1 input, got {}", inputs.len()))),
