@@ -27,23 +27,13 @@ pub trait Loss: Send + Sync {
 }
 
 /// Keras's `Loss.__call__`: `call`, then sample weighting and the reduction.
-pub fn compute<'g>(
-    loss: &dyn Loss,
-    y_true: Sym<'g>,
-    y_pred: Sym<'g>,
-    sample_weight: Option<Sym<'g>>,
-) -> Result<Sym<'g>> {
+pub fn compute<'g>(loss: &dyn Loss, y_true: Sym<'g>, y_pred: Sym<'g>, sample_weight: Option<Sym<'g>>) -> Result<Sym<'g>> {
     let _ = (loss, y_true, y_pred, sample_weight);
     Err(crate::error::Error::arg("losses", "not built yet"))
 }
 
 /// Evaluates a loss eagerly on tensors (one device).
-pub fn evaluate(
-    loss: &dyn Loss,
-    y_true: &Tensor,
-    y_pred: &Tensor,
-    sample_weight: Option<&Tensor>,
-) -> Result<Tensor> {
+pub fn evaluate(loss: &dyn Loss, y_true: &Tensor, y_pred: &Tensor, sample_weight: Option<&Tensor>) -> Result<Tensor> {
     let _ = (loss, y_true, y_pred, sample_weight);
     Err(crate::error::Error::arg("losses", "not built yet"))
 }

@@ -15,11 +15,7 @@ pub trait Optimizer: Send + Sync {
     fn variables(&self) -> Vec<Variable>;
     /// The updates (variable <- new value, slots and iteration count included) that apply
     /// `grads` to `vars`, as Keras's `apply_gradients` does.
-    fn apply_gradients<'g>(
-        &self,
-        graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>>;
+    fn apply_gradients<'g>(&self, graph: &'g Graph, pairs: &[(Variable, Sym<'g>)]) -> Result<Vec<(Variable, Sym<'g>)>>;
 }
 
 /// Builds an optimizer from a string identifier or a Keras serialized object.
