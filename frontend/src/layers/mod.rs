@@ -212,5 +212,21 @@ pub type LayerFactory = fn(&Map<String, Value>) -> Result<LayerRef>;
 
 /// Every layer class: (Keras class name, constructor from its config). Filled by each layer file.
 pub fn registry() -> Vec<(&'static str, LayerFactory)> {
-    vec![]
+    let mut r = core::entries();
+    r.extend(reshaping::entries());
+    r.extend(merging::entries());
+    r.extend(input_layer::entries());
+    r
 }
+
+pub mod core;
+pub mod input_layer;
+pub mod merging;
+pub mod reshaping;
+pub mod serialization;
+
+pub use self::core::{Activation, Dense, Dropout};
+pub use input_layer::InputLayer;
+pub use merging::Concatenate;
+pub use reshaping::Flatten;
+pub use serialization::{deserialize, known_classes};
