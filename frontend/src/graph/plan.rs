@@ -99,8 +99,13 @@ impl Plan {
         }
         let mut constants = HashMap::new();
         for (s, step) in steps.iter().enumerate() {
-            if let Op::Constant(t) = &step.op {
-                constants.insert(s, t.to_device(&options.device)?);
+            match &step.op {
+                Op::Constant(t) => {
+                    constants.insert(s, t.to_device(&options.device)?);
+                }
+                // State that no model moved (a dropout seed, a metric total) joins the plan.
+                Op::Variable(v) => v.to_device(&options.device)?,
+                _ => {}
             }
         }
         Ok(Plan { device: options.device.clone(), steps, feeds, outputs, updates, constants })

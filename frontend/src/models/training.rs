@@ -351,18 +351,9 @@ impl Model {
         }
         let mut resolved = vec![];
         for (k, shape) in out_shapes.iter().enumerate() {
-            let loss = &c.losses[k.min(c.losses.len() - 1)];
             for id in &c.metric_ids {
-                let metric: Box<dyn Metric> = if id == "accuracy" || id == "acc" {
-                    let name = accuracy_for(loss.class_name(), y[k].dims(), shape);
-                    let mut m = metrics::get(&serde_json::json!({
-                        "class_name": name, "config": {"name": id, "dtype": "float32"}
-                    }))?;
-                    let _ = &mut m;
-                    m
-                } else {
-                    metrics::get(&Value::from(id.as_str()))?
-                };
+                let y_shape: Shape = y[k].dims().iter().enumerate().map(|(i, &d)| if i == 0 { None } else { Some(d) }).collect();
+                let metric = metrics::compile_metric(&Value::from(id.as_str()), &y_shape, shape)?;
                 for v in metric.variables() {
                     v.to_device(&device)?;
                 }
@@ -734,25 +725,6 @@ fn target_dtype(d: DType) -> DType {
         DType::F32
     } else {
         d
-    }
-}
-
-/// Keras's resolution of `"accuracy"` from the loss and the shapes.
-fn accuracy_for(loss_class: &str, y_true: &[usize], y_pred: &[Option<usize>]) -> &'static str {
-    match loss_class {
-        "BinaryCrossentropy" | "BinaryFocalCrossentropy" => return "BinaryAccuracy",
-        "CategoricalCrossentropy" | "CategoricalFocalCrossentropy" => return "CategoricalAccuracy",
-        "SparseCategoricalCrossentropy" => return "SparseCategoricalAccuracy",
-        _ => {}
-    }
-    let pred_last = y_pred.last().copied().flatten().unwrap_or(1);
-    let true_last = y_true.last().copied().unwrap_or(1);
-    if pred_last == 1 {
-        "BinaryAccuracy"
-    } else if y_true.len() < y_pred.len() || (true_last == 1 && pred_last > 1) {
-        "SparseCategoricalAccuracy"
-    } else {
-        "CategoricalAccuracy"
     }
 }
 

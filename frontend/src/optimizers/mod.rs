@@ -159,11 +159,10 @@ pub fn apply_gradients_eager(opt: &dyn Optimizer, vars: &[Variable], grads: &[Te
         vars.iter().zip(grads).map(|(v, g)| (v.clone(), graph.constant(g.clone()))).collect();
     let updates = opt.apply_gradients(&graph, &pairs)?;
     let updates: Vec<(Variable, usize)> = updates.into_iter().map(|(v, s)| (v, s.id)).collect();
-    let plan = Plan::new(&graph, &[], &updates, &PlanOptions { device, fuse: EAGER_FUSE })?;
+    let plan = Plan::new(&graph, &[], &updates, &PlanOptions { device, fuse: true })?;
     plan.run(&[])?;
     Ok(())
 }
 
 /// Whether [`apply_gradients_eager`] fuses the per-variable elementwise chains (off until the
 /// runtime's fused-program kernel lands: `ops::fused` is a stub in this tree).
-const EAGER_FUSE: bool = false;
