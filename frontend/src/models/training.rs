@@ -571,8 +571,8 @@ impl Model {
             }
             let mut logs = self.read_logs()?;
             if let Some((vx, vy)) = &validation {
-                let val = self.evaluate_arrays(vx, vy, args.batch_size, 0, None)?;
-                for (k, v) in val.iter() {
+                self.evaluate_arrays(vx, vy, args.batch_size, 0, None)?;
+                for (k, v) in self.read_logs()?.iter() {
                     logs.insert(format!("val_{k}"), v);
                 }
             }

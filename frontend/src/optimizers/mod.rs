@@ -164,5 +164,3 @@ pub fn apply_gradients_eager(opt: &dyn Optimizer, vars: &[Variable], grads: &[Te
     Ok(())
 }
 
-/// Whether [`apply_gradients_eager`] fuses the per-variable elementwise chains (off until the
-/// runtime's fused-program kernel lands: `ops::fused` is a stub in this tree).
