@@ -310,3 +310,19 @@ fn fused_plans_train_like_unfused_ones_on_every_backend() {
         }
     }
 }
+
+#[test]
+fn the_registry_routes_serialized_objects_by_module_and_lists_families() {
+    use wgkeras::frontend::registry::{deserialize, get, Family, KerasObject};
+    let adam = serde_json::json!({"module": "keras.optimizers", "class_name": "Adam", "config": {"learning_rate": 0.01}, "registered_name": null});
+    assert!(matches!(deserialize(&adam).unwrap(), KerasObject::Optimizer(_)));
+    let loss = serde_json::json!({"module": "keras.losses", "class_name": "MeanSquaredError", "config": {}, "registered_name": null});
+    assert!(matches!(deserialize(&loss).unwrap(), KerasObject::Loss(_)));
+    assert!(matches!(get(Family::Activation, &serde_json::json!("relu")).unwrap(), KerasObject::Activation(_)));
+    assert!(matches!(get(Family::Initializer, &serde_json::json!("glorot_uniform")).unwrap(), KerasObject::Initializer(_)));
+    assert!(matches!(get(Family::Metric, &serde_json::json!("sparse_categorical_accuracy")).unwrap(), KerasObject::Metric(_)));
+    let e = deserialize(&serde_json::json!({"module": "keras.nope", "class_name": "X", "config": {}})).err().unwrap().to_string();
+    assert!(e.contains("keras.layers") && e.contains("keras.nope"), "{e}");
+    let e = get(Family::Optimizer, &serde_json::json!("adamz")).err().unwrap().to_string();
+    assert!(e.contains("adam") && e.contains("sgd"), "{e}");
+}

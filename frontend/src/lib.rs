@@ -17,6 +17,7 @@ pub mod losses;
 pub mod metrics;
 pub mod models;
 pub mod optimizers;
+pub mod registry;
 pub mod utils;
 pub mod variable;
 

@@ -1,0 +1,84 @@
+//! The one entry point from a Keras identifier to an object: a Keras serialized object
+//! `{"module", "class_name", "config", "registered_name"}` is routed by its module to the family
+//! that builds it (layers, losses, metrics, optimizers, initializers, activations), and a string
+//! identifier is looked up in the family the caller names. Each family's own `get` holds its
+//! table of names, so the lists stay next to the classes they build.
+
+use serde_json::Value;
+
+use crate::activations::Activation;
+use crate::error::{Error, Result};
+use crate::initializers::{self, Initializer};
+use crate::layers::{self, LayerRef};
+use crate::losses::{self, Loss};
+use crate::metrics::{self, Metric};
+use crate::optimizers::{self, Optimizer};
+
+/// The families of Keras objects the registry builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Layer,
+    Loss,
+    Metric,
+    Optimizer,
+    Initializer,
+    Activation,
+}
+
+impl Family {
+    pub const ALL: [Family; 6] =
+        [Family::Layer, Family::Loss, Family::Metric, Family::Optimizer, Family::Initializer, Family::Activation];
+
+    /// The Keras module of the family (`keras.layers`, ...).
+    pub fn module(self) -> &'static str {
+        match self {
+            Family::Layer => "keras.layers",
+            Family::Loss => "keras.losses",
+            Family::Metric => "keras.metrics",
+            Family::Optimizer => "keras.optimizers",
+            Family::Initializer => "keras.initializers",
+            Family::Activation => "keras.activations",
+        }
+    }
+
+    /// The family of a serialized object's `module` (`keras.src.losses.losses` counts too).
+    pub fn of_module(module: &str) -> Option<Family> {
+        let m = module.strip_prefix("keras.src.").or_else(|| module.strip_prefix("keras.")).unwrap_or(module);
+        let head = m.split('.').next().unwrap_or("");
+        Family::ALL.into_iter().find(|f| f.module().trim_start_matches("keras.") == head)
+    }
+}
+
+/// A built Keras object.
+pub enum KerasObject {
+    Layer(LayerRef),
+    Loss(Box<dyn Loss>),
+    Metric(Box<dyn Metric>),
+    Optimizer(Box<dyn Optimizer>),
+    Initializer(Box<dyn Initializer>),
+    Activation(Activation),
+}
+
+/// Builds an object of `family` from a string identifier or a serialized object.
+pub fn get(family: Family, identifier: &Value) -> Result<KerasObject> {
+    Ok(match family {
+        Family::Layer => KerasObject::Layer(layers::deserialize(identifier)?),
+        Family::Loss => KerasObject::Loss(losses::get(identifier)?),
+        Family::Metric => KerasObject::Metric(metrics::get(identifier)?),
+        Family::Optimizer => KerasObject::Optimizer(optimizers::get(identifier)?),
+        Family::Initializer => KerasObject::Initializer(initializers::get(identifier)?),
+        Family::Activation => KerasObject::Activation(Activation::from_value(identifier)?),
+    })
+}
+
+/// Builds a serialized Keras object, finding its family from its `module`.
+pub fn deserialize(serialized: &Value) -> Result<KerasObject> {
+    let module = serialized.get("module").and_then(|m| m.as_str()).ok_or_else(|| {
+        Error::arg("registry.deserialize", format!("a serialized Keras object needs a \"module\" string, got {serialized}"))
+    })?;
+    let family = Family::of_module(module).ok_or_else(|| {
+        let known: Vec<&str> = Family::ALL.iter().map(|f| f.module()).collect();
+        Error::arg("registry.deserialize", format!("unknown module {module:?}; known: {}", known.join(", ")))
+    })?;
+    get(family, serialized)
+}
