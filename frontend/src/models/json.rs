@@ -24,7 +24,10 @@ fn parse_shape(v: &Value, what: &str) -> Result<Shape> {
         .iter()
         .map(|d| match d {
             Value::Null => Ok(None),
-            d => d.as_u64().map(|d| Some(d as usize)).ok_or_else(|| Error::arg(OP, format!("{what}: bad dimension {d}"))),
+            d => d
+                .as_u64()
+                .map(|d| Some(d as usize))
+                .ok_or_else(|| Error::arg(OP, format!("{what}: bad dimension {d}"))),
         })
         .collect()
 }
@@ -119,7 +122,11 @@ impl Model {
                     .filter(|c| c.layer.same(&layer))
                     .map(|c| {
                         let refs: Vec<Value> = c.inputs.iter().map(|x| tensor_ref(self, x)).collect();
-                        let arg = if c.list_input { Value::Array(refs) } else { refs.into_iter().next().unwrap_or(Value::Null) };
+                        let arg = if c.list_input {
+                            Value::Array(refs)
+                        } else {
+                            refs.into_iter().next().unwrap_or(Value::Null)
+                        };
                         json!({"args": [arg], "kwargs": {}})
                     })
                     .collect();
@@ -146,26 +153,41 @@ impl Model {
 
     /// `keras.models.model_from_json(text)`.
     pub fn from_json(text: &str) -> Result<Model> {
-        let v: Value = serde_json::from_str(text).map_err(|e| Error::arg(OP, format!("not valid JSON: {e}")))?;
+        let v: Value =
+            serde_json::from_str(text).map_err(|e| Error::arg(OP, format!("not valid JSON: {e}")))?;
         let class = v["class_name"].as_str().unwrap_or("");
-        let config = v["config"].as_object().ok_or_else(|| Error::arg(OP, "the model has no \"config\" object"))?;
+        let config =
+            v["config"].as_object().ok_or_else(|| Error::arg(OP, "the model has no \"config\" object"))?;
         match class {
             "Sequential" => sequential_from_config(config),
             "Functional" | "Model" => functional_from_config(config),
-            other => Err(Error::arg(OP, format!("unknown model class {other:?}; known: Sequential, Functional"))),
+            other => {
+                Err(Error::arg(OP, format!("unknown model class {other:?}; known: Sequential, Functional")))
+            }
         }
     }
 }
 
 fn layer_from_json(v: &Value) -> Result<LayerRef> {
-    let class = v["class_name"].as_str().ok_or_else(|| Error::arg(OP, format!("a layer entry has no class_name: {v}")))?;
-    let config = v["config"].as_object().ok_or_else(|| Error::arg(OP, format!("layer {class} has no config object")))?;
+    let class = v["class_name"]
+        .as_str()
+        .ok_or_else(|| Error::arg(OP, format!("a layer entry has no class_name: {v}")))?;
+    let config = v["config"]
+        .as_object()
+        .ok_or_else(|| Error::arg(OP, format!("layer {class} has no config object")))?;
     let registry = crate::layers::registry();
     let factory = registry.iter().find(|(name, _)| *name == class).map(|(_, f)| *f).ok_or_else(|| {
         let known: Vec<&str> = registry.iter().map(|(n, _)| *n).collect();
         Error::arg(OP, format!("unknown layer class {class:?}; known: {}", known.join(", ")))
     })?;
-    factory(config)
+    // Name the layer in its errors (a file has many Dense layers).
+    let name = config.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+    factory(config).map_err(|e| match e {
+        Error::Argument { op, msg } if !msg.contains(&format!("{name:?}")) => {
+            Error::Argument { op, msg: format!("layer {name:?}: {msg}") }
+        }
+        e => e,
+    })
 }
 
 fn input_from_config(config: &Map<String, Value>) -> Result<KerasTensor> {
@@ -175,7 +197,9 @@ fn input_from_config(config: &Map<String, Value>) -> Result<KerasTensor> {
     };
     let dtype = match config.get("dtype").and_then(|d| d.as_str()) {
         None => DType::F32,
-        Some(d) => DType::parse(d).ok_or_else(|| Error::arg(OP, format!("InputLayer: unknown dtype {d:?}")))?,
+        Some(d) => {
+            DType::parse(d).ok_or_else(|| Error::arg(OP, format!("InputLayer: unknown dtype {d:?}")))?
+        }
     };
     for key in ["sparse", "ragged", "optional"] {
         if config.get(key).and_then(|b| b.as_bool()) == Some(true) {
@@ -187,11 +211,15 @@ fn input_from_config(config: &Map<String, Value>) -> Result<KerasTensor> {
 
 fn sequential_from_config(config: &Map<String, Value>) -> Result<Model> {
     let mut m = Model::sequential(config.get("name").and_then(|n| n.as_str()));
-    let layers = config.get("layers").and_then(|l| l.as_array()).ok_or_else(|| Error::arg(OP, "Sequential config has no layers list"))?;
+    let layers = config
+        .get("layers")
+        .and_then(|l| l.as_array())
+        .ok_or_else(|| Error::arg(OP, "Sequential config has no layers list"))?;
     let mut rest: &[Value] = layers;
     if let Some(first) = layers.first() {
         if first["class_name"] == "InputLayer" {
-            let cfg = first["config"].as_object().ok_or_else(|| Error::arg(OP, "InputLayer has no config"))?;
+            let cfg =
+                first["config"].as_object().ok_or_else(|| Error::arg(OP, "InputLayer has no config"))?;
             let x = input_from_config(cfg)?;
             let Origin::Input { name } = x.origin else { unreachable!() };
             m.set_input_batch_shape(x.shape, x.dtype, Some(name))?;
@@ -211,7 +239,10 @@ fn sequential_from_config(config: &Map<String, Value>) -> Result<Model> {
 /// `[name, node, tensor]` triples (one triple or a list of them).
 fn triples(v: &Value, what: &str) -> Result<Vec<(String, usize, usize)>> {
     let one = |t: &Value| -> Result<(String, usize, usize)> {
-        let a = t.as_array().filter(|a| a.len() == 3).ok_or_else(|| Error::arg(OP, format!("{what}: expected [layer, node, tensor], got {t}")))?;
+        let a = t
+            .as_array()
+            .filter(|a| a.len() == 3)
+            .ok_or_else(|| Error::arg(OP, format!("{what}: expected [layer, node, tensor], got {t}")))?;
         Ok((
             a[0].as_str().unwrap_or_default().to_string(),
             a[1].as_u64().unwrap_or(0) as usize,
@@ -226,7 +257,10 @@ fn triples(v: &Value, what: &str) -> Result<Vec<(String, usize, usize)>> {
 }
 
 fn functional_from_config(config: &Map<String, Value>) -> Result<Model> {
-    let layers = config.get("layers").and_then(|l| l.as_array()).ok_or_else(|| Error::arg(OP, "Functional config has no layers list"))?;
+    let layers = config
+        .get("layers")
+        .and_then(|l| l.as_array())
+        .ok_or_else(|| Error::arg(OP, "Functional config has no layers list"))?;
     // (layer name, node index) -> the tensors that call produced.
     let mut produced: HashMap<(String, usize), Vec<KerasTensor>> = HashMap::new();
     let mut pending: Vec<(LayerRef, &Value)> = vec![];
@@ -234,7 +268,8 @@ fn functional_from_config(config: &Map<String, Value>) -> Result<Model> {
         if l["class_name"] == "InputLayer" {
             let cfg = l["config"].as_object().ok_or_else(|| Error::arg(OP, "InputLayer has no config"))?;
             let x = input_from_config(cfg)?;
-            let name = l["name"].as_str().or_else(|| cfg.get("name").and_then(|n| n.as_str())).unwrap_or_default();
+            let name =
+                l["name"].as_str().or_else(|| cfg.get("name").and_then(|n| n.as_str())).unwrap_or_default();
             produced.insert((name.to_string(), 0), vec![x]);
         } else {
             pending.push((layer_from_json(l)?, l));
@@ -258,9 +293,31 @@ fn functional_from_config(config: &Map<String, Value>) -> Result<Model> {
                     Value::Array(a) => (true, a.clone()),
                     other => (false, vec![other.clone()]),
                 };
-                let Some(inputs) = refs.iter().map(|r| resolve(&produced, r)).collect::<Option<Vec<_>>>() else { break };
-                if let Some(k) = node["kwargs"].as_object().filter(|k| !k.is_empty()) {
-                    return Err(Error::arg(OP, format!("layer {:?}: call arguments {:?} are not supported", layer.name(), k.keys().collect::<Vec<_>>())));
+                let Some(inputs) = refs.iter().map(|r| resolve(&produced, r)).collect::<Option<Vec<_>>>()
+                else {
+                    break;
+                };
+                // Keras records `training` (e.g. `{"training": false}` for a Dropout traced
+                // outside fit) but overrides it with the model call's mode: nothing to keep.
+                // `mask: null` is the default. Anything else changes the call: refuse it.
+                if let Some(k) = node["kwargs"].as_object() {
+                    let unsupported: Vec<&String> = k
+                        .iter()
+                        .filter(|(key, v)| {
+                            !((key.as_str() == "training" && (v.is_boolean() || v.is_null()))
+                                || (key.as_str() == "mask" && v.is_null()))
+                        })
+                        .map(|(key, _)| key)
+                        .collect();
+                    if !unsupported.is_empty() {
+                        return Err(Error::arg(
+                            OP,
+                            format!(
+                                "layer {:?}: call arguments {unsupported:?} are not supported",
+                                layer.name()
+                            ),
+                        ));
+                    }
                 }
                 let outs = if list { layer.call_list(&inputs)? } else { vec![layer.call(&inputs[0])?] };
                 produced.insert((layer.name().to_string(), done[i]), outs);
@@ -275,7 +332,10 @@ fn functional_from_config(config: &Map<String, Value>) -> Result<Model> {
     for (i, (layer, v)) in pending.iter().enumerate() {
         let n = v["inbound_nodes"].as_array().map_or(0, |a| a.len());
         if done[i] < n {
-            return Err(Error::arg(OP, format!("layer {:?} is called on tensors that no layer produces", layer.name())));
+            return Err(Error::arg(
+                OP,
+                format!("layer {:?} is called on tensors that no layer produces", layer.name()),
+            ));
         }
     }
     let pick = |key: &str| -> Result<Vec<KerasTensor>> {
@@ -283,11 +343,9 @@ fn functional_from_config(config: &Map<String, Value>) -> Result<Model> {
         triples(v, key)?
             .into_iter()
             .map(|(name, node, k)| {
-                produced
-                    .get(&(name.clone(), node))
-                    .and_then(|t| t.get(k))
-                    .cloned()
-                    .ok_or_else(|| Error::arg(OP, format!("{key} names {name:?}[{node}][{k}], which does not exist")))
+                produced.get(&(name.clone(), node)).and_then(|t| t.get(k)).cloned().ok_or_else(|| {
+                    Error::arg(OP, format!("{key} names {name:?}[{node}][{k}], which does not exist"))
+                })
             })
             .collect()
     };
