@@ -14,7 +14,7 @@ use wgkeras_runtime::{ops, DType, Device, Tensor};
 use crate::callbacks::{Callback, History, Logs, TrainControl};
 use crate::error::{Error, Result};
 use crate::graph::plan::{PlanOptions, Recorded};
-use crate::graph::{autodiff, static_shape, Graph, Plan, Shape, Sym};
+use crate::graph::{autodiff, static_shape, Graph, NodeId, Plan, Shape, Sym};
 use crate::layers::CallContext;
 use crate::losses::{self, Loss};
 use crate::metrics::{self, Metric};
@@ -156,6 +156,8 @@ pub(crate) struct Compiled {
     /// Resolved on the first batch (`"accuracy"` depends on the shapes): (log name, output, metric).
     metrics: Option<Vec<(String, usize, Box<dyn Metric>)>>,
     tracker: LossTracker,
+    /// For models of several outputs, each output's (weighted) loss: (`<output>_loss`, tracker).
+    output_trackers: Vec<(String, LossTracker)>,
     fuse: bool,
     /// Recorded steps by (mode, batch size, with sample weights).
     plans: HashMap<(Mode, usize, bool), Recorded>,
@@ -169,8 +171,10 @@ impl Compiled {
     /// The optimizer's, the loss tracker's and the metrics' variables.
     pub(crate) fn state_variables(&self) -> Vec<Variable> {
         let mut v = self.optimizer.variables();
-        v.push(self.tracker.total.clone());
-        v.push(self.tracker.count.clone());
+        for t in std::iter::once(&self.tracker).chain(self.output_trackers.iter().map(|(_, t)| t)) {
+            v.push(t.total.clone());
+            v.push(t.count.clone());
+        }
         for (_, _, m) in self.metrics.iter().flatten() {
             v.extend(m.variables());
         }
@@ -271,6 +275,7 @@ impl Model {
             metric_ids: args.metrics,
             metrics: None,
             tracker,
+            output_trackers: vec![],
             fuse: args.fuse,
             plans: HashMap::new(),
         });
@@ -362,6 +367,19 @@ impl Model {
             }
         }
         c.metrics = Some(resolved);
+        if out_shapes.len() > 1 {
+            c.output_trackers = out_names
+                .iter()
+                .map(|n| {
+                    let name = format!("{n}_loss");
+                    let t = LossTracker {
+                        total: scalar_var(&format!("{name}/total"), &device)?,
+                        count: scalar_var(&format!("{name}/count"), &device)?,
+                    };
+                    Ok((name, t))
+                })
+                .collect::<Result<_>>()?;
+        }
         c.plans.clear();
         Ok(())
     }
@@ -398,22 +416,30 @@ impl Model {
             } else {
                 None
             };
+            let n = xs[0].size(&[0])?;
+            let track = |t: &LossTracker, value: Sym<'_>| -> Result<Vec<(Variable, NodeId)>> {
+                let g = value.graph;
+                Ok(vec![
+                    (t.total.clone(), g.variable(&t.total).add(value.mul(n)?)?.id),
+                    (t.count.clone(), g.variable(&t.count).add(n)?.id),
+                ])
+            };
+            let mut updates: Vec<(Variable, Sym)> = vec![];
             let mut total: Option<Sym> = None;
             for (k, (y, p)) in ys.iter().zip(&preds).enumerate() {
                 let loss = &c.losses[k.min(c.losses.len() - 1)];
                 let l = losses::compute(loss.as_ref(), *y, *p, sw)?.cast(DType::F32)?;
                 let l = if c.loss_weights[k] == 1.0 { l } else { l.mul_scalar(c.loss_weights[k])? };
+                if let Some((_, t)) = c.output_trackers.get(k) {
+                    updates.extend(track(t, l)?.into_iter().map(|(v, id)| (v, g.sym(id))));
+                }
                 total = Some(match total {
                     None => l,
                     Some(t) => t.add(l)?,
                 });
             }
             let loss = total.ok_or_else(|| Error::arg("Model", "the model has no outputs"))?;
-            let n = xs[0].size(&[0])?;
-            let mut updates: Vec<(Variable, Sym)> = vec![
-                (c.tracker.total.clone(), g.variable(&c.tracker.total).add(loss.mul(n)?)?),
-                (c.tracker.count.clone(), g.variable(&c.tracker.count).add(n)?),
-            ];
+            updates.extend(track(&c.tracker, loss)?.into_iter().map(|(v, id)| (v, g.sym(id))));
             for (_, k, m) in c.metrics.iter().flatten() {
                 updates.extend(m.update(&g, ys[*k], preds[*k], sw)?);
             }
@@ -448,24 +474,33 @@ impl Model {
         self.compiled.as_ref().expect("compiled").plans[&key].run(&feeds)
     }
 
-    /// The current logs: each metric's result, then the loss (Keras's order).
+    /// The current logs: the loss, each output's loss, each metric's result, sorted by name
+    /// (the order Keras's logs have with the JAX backend: `accuracy`, `loss`, `val_...`).
     fn read_logs(&self) -> Result<Logs> {
         let c = self.compiled.as_ref().expect("compiled");
         let mut logs = Logs::default();
         for (name, _, m) in c.metrics.iter().flatten() {
             logs.insert(name.clone(), m.result()?);
         }
-        let count = read_scalar(&c.tracker.count)?;
-        let loss = if count == 0.0 { 0.0 } else { read_scalar(&c.tracker.total)? / count };
-        logs.insert("loss", loss);
+        let mean = |t: &LossTracker| -> Result<f64> {
+            let count = read_scalar(&t.count)?;
+            Ok(if count == 0.0 { 0.0 } else { read_scalar(&t.total)? / count })
+        };
+        logs.insert("loss", mean(&c.tracker)?);
+        for (name, t) in &c.output_trackers {
+            logs.insert(name.clone(), mean(t)?);
+        }
+        logs.0.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(logs)
     }
 
     /// `model.reset_metrics()`.
     pub fn reset_metrics(&self) -> Result<()> {
         let Some(c) = &self.compiled else { return Ok(()) };
-        for v in [&c.tracker.total, &c.tracker.count] {
-            v.assign(&ops::zeros(&[], DType::F32, &v.device())?)?;
+        for t in std::iter::once(&c.tracker).chain(c.output_trackers.iter().map(|(_, t)| t)) {
+            for v in [&t.total, &t.count] {
+                v.assign(&ops::zeros(&[], DType::F32, &v.device())?)?;
+            }
         }
         for (_, _, m) in c.metrics.iter().flatten() {
             m.reset()?;
