@@ -1142,8 +1142,9 @@ fn gpu_train_step_profile() {
     assert_eq!(p5, p4);
     assert_eq!(c5, c4);
     assert!(r5 - r4 <= per_epoch_reads, "train_on_batch reads only its logs");
-    // Each readback is its own submit (copy to a staging buffer); besides those, the step is one.
-    assert_eq!(s5 - s4, 1 + (r5 - r4), "train_on_batch: one submit for the step besides the log reads");
+    // Each readback is its own submit (copy to a staging buffer); besides those, the step is one,
+    // plus at most one for the metric reset (buffer clears) that train_on_batch starts with.
+    assert!(s5 - s4 <= 2 + (r5 - r4), "train_on_batch: one submit for the step besides the reset and the log reads");
     // A small constant per epoch: the loss tracker's two scalars and the metric's.
     assert!(per_epoch_reads <= 4, "{per_epoch_reads} reads per epoch");
 }

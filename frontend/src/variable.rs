@@ -104,6 +104,17 @@ impl Variable {
         Ok(())
     }
 
+    /// Sets every element to zero in place (on the GPU a buffer clear recorded with the other
+    /// work, no upload).
+    pub fn assign_zeros(&self) -> Result<()> {
+        let mut slot = self.0.value.write().unwrap_or_else(|e| e.into_inner());
+        match slot.storage() {
+            Storage::Gpu(g) => g.device.clear(g.buffer.buffer(), g.bytes().next_multiple_of(4))?,
+            Storage::Cpu(_) => *slot = wgkeras_runtime::ops::zeros(slot.dims(), slot.dtype(), &Device::Cpu)?,
+        }
+        Ok(())
+    }
+
     /// Replaces the value with one of any shape (loading weights into an unbuilt slot, moving
     /// the variable to another device).
     pub fn replace(&self, new: Tensor) {

@@ -65,10 +65,8 @@ impl MeanState {
 
     /// Zeros `total` and `count` (on the device where they are).
     pub fn reset(&self) -> Result<()> {
-        for v in [&self.total, &self.count] {
-            v.assign(&ops::zeros(&[], self.dtype, &Device::Cpu)?)?;
-        }
-        Ok(())
+        self.total.assign_zeros()?;
+        self.count.assign_zeros()
     }
 }
 

@@ -498,9 +498,8 @@ impl Model {
     pub fn reset_metrics(&self) -> Result<()> {
         let Some(c) = &self.compiled else { return Ok(()) };
         for t in std::iter::once(&c.tracker).chain(c.output_trackers.iter().map(|(_, t)| t)) {
-            for v in [&t.total, &t.count] {
-                v.assign(&ops::zeros(&[], DType::F32, &v.device())?)?;
-            }
+            t.total.assign_zeros()?;
+            t.count.assign_zeros()?;
         }
         for (_, _, m) in c.metrics.iter().flatten() {
             m.reset()?;
@@ -712,31 +711,25 @@ impl Model {
         parts.into_iter().map(|p| Ok(ops::concatenate(&p, 0)?)).collect()
     }
 
-    /// `model.train_on_batch(x, y)`: one step; returns the logs (metrics accumulate across calls
-    /// until `reset_metrics`, as in Keras 3).
+    /// `model.train_on_batch(x, y)`: one step; returns that batch's logs (the metrics are reset
+    /// first, as Keras 3 does).
     pub fn train_on_batch(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, sample_weight: Option<&Tensor>) -> Result<Logs> {
-        const OP: &str = "Model.train_on_batch";
-        self.compiled_mut(OP)?;
-        let (x, y) = (x.into().0, y.into().0);
-        let n = self.prepare(OP, &x, Some(&y))?;
-        let sw = per_sample_weights(OP, n, sample_weight, None, &y)?
-            .map(|w| Tensor::from_vec(w, &[n], &Device::Cpu))
-            .transpose()?;
-        self.run_step(Mode::Train, x, y, sw)?;
-        self.read_logs()
+        self.on_batch(Mode::Train, "Model.train_on_batch", x.into().0, y.into().0, sample_weight)
     }
 
-    /// `model.test_on_batch(x, y)`.
+    /// `model.test_on_batch(x, y)`: like `train_on_batch` without the update.
     pub fn test_on_batch(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, sample_weight: Option<&Tensor>) -> Result<Logs> {
-        const OP: &str = "Model.test_on_batch";
-        self.compiled_mut(OP)?;
-        let (x, y) = (x.into().0, y.into().0);
-        let n = self.prepare(OP, &x, Some(&y))?;
-        let sw = per_sample_weights(OP, n, sample_weight, None, &y)?
+        self.on_batch(Mode::Test, "Model.test_on_batch", x.into().0, y.into().0, sample_weight)
+    }
+
+    fn on_batch(&mut self, mode: Mode, op: &'static str, x: Vec<Tensor>, y: Vec<Tensor>, sample_weight: Option<&Tensor>) -> Result<Logs> {
+        self.compiled_mut(op)?;
+        let n = self.prepare(op, &x, Some(&y))?;
+        let sw = per_sample_weights(op, n, sample_weight, None, &y)?
             .map(|w| Tensor::from_vec(w, &[n], &Device::Cpu))
             .transpose()?;
         self.reset_metrics()?;
-        self.run_step(Mode::Test, x, y, sw)?;
+        self.run_step(mode, x, y, sw)?;
         self.read_logs()
     }
 

@@ -977,9 +977,9 @@ impl GpuPlan {
     /// Runs the plan: one queue submit (work recorded before it is submitted with it, first).
     pub fn run(&self) -> Result<()> {
         let dev = &self.device;
-        let mut p = dev.0.pending.lock().unwrap();
+        let mut p = dev.pending();
         if p.capture.is_some() {
-            return Err(Error::arg("GpuPlan::run", "cannot run a plan while another is being captured"));
+            return Err(Error::arg("GpuPlan::run", "cannot run a plan while this thread captures another"));
         }
         let enc = p.encoder.get_or_insert_with(|| {
             dev.0
