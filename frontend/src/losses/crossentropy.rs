@@ -33,6 +33,22 @@ fn check_rank(class: &'static str, what: &str, x: Sym<'_>) -> Result<()> {
     Ok(())
 }
 
+/// `y_true` cast to `y_pred`'s dtype, after checking that both have the same shape, that
+/// `y_pred` (named `what` in the error) is not a scalar and that `axis` is one of its axes.
+fn checked_labels<'g>(
+    class: &'static str,
+    what: &str,
+    y_true: Sym<'g>,
+    y_pred: Sym<'g>,
+    axis: i64,
+) -> Result<Sym<'g>> {
+    let t = y_true.cast(y_pred.dtype())?;
+    check_same_shape(class, t, y_pred)?;
+    check_rank(class, what, y_pred)?;
+    y_pred.axis(class, axis)?;
+    Ok(t)
+}
+
 /// `log(clip(p, eps, 1 - eps))` of the probabilities normalized along `axis`.
 fn log_normalized_probs<'g>(y_pred: Sym<'g>, axis: i64) -> Result<Sym<'g>> {
     let eps = crate::config::epsilon();
@@ -44,6 +60,10 @@ fn log_normalized_probs<'g>(y_pred: Sym<'g>, axis: i64) -> Result<Sym<'g>> {
 // BinaryCrossentropy and CategoricalCrossentropy
 // ---------------------------------------------------------------------------------------------
 
+/// The Keras function of a cross-entropy class: `(y_true, y_pred, from_logits, label_smoothing,
+/// axis)` to the per-sample losses.
+pub type SmoothedCrossentropyFn = for<'g> fn(Sym<'g>, Sym<'g>, bool, f64, i64) -> Result<Sym<'g>>;
+
 /// What tells [`BinaryCrossentropy`] and [`CategoricalCrossentropy`] apart: Keras's class and
 /// default name, and the per-sample function.
 pub trait SmoothedCrossentropyKind: Clone + std::fmt::Debug + PartialEq + Send + Sync {
@@ -51,14 +71,8 @@ pub trait SmoothedCrossentropyKind: Clone + std::fmt::Debug + PartialEq + Send +
     const CLASS: &'static str;
     /// Keras's default `name`.
     const DEFAULT_NAME: &'static str;
-    /// The per-sample losses (the Keras function of the class).
-    fn values<'g>(
-        y_true: Sym<'g>,
-        y_pred: Sym<'g>,
-        from_logits: bool,
-        label_smoothing: f64,
-        axis: i64,
-    ) -> Result<Sym<'g>>;
+    /// The per-sample losses.
+    const VALUES: SmoothedCrossentropyFn;
 }
 
 /// The kind of [`BinaryCrossentropy`].
@@ -68,15 +82,7 @@ pub struct Binary;
 impl SmoothedCrossentropyKind for Binary {
     const CLASS: &'static str = "BinaryCrossentropy";
     const DEFAULT_NAME: &'static str = "binary_crossentropy";
-    fn values<'g>(
-        y_true: Sym<'g>,
-        y_pred: Sym<'g>,
-        from_logits: bool,
-        label_smoothing: f64,
-        axis: i64,
-    ) -> Result<Sym<'g>> {
-        binary_crossentropy(y_true, y_pred, from_logits, label_smoothing, axis)
-    }
+    const VALUES: SmoothedCrossentropyFn = binary_crossentropy;
 }
 
 /// The kind of [`CategoricalCrossentropy`].
@@ -86,15 +92,7 @@ pub struct Categorical;
 impl SmoothedCrossentropyKind for Categorical {
     const CLASS: &'static str = "CategoricalCrossentropy";
     const DEFAULT_NAME: &'static str = "categorical_crossentropy";
-    fn values<'g>(
-        y_true: Sym<'g>,
-        y_pred: Sym<'g>,
-        from_logits: bool,
-        label_smoothing: f64,
-        axis: i64,
-    ) -> Result<Sym<'g>> {
-        categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing, axis)
-    }
+    const VALUES: SmoothedCrossentropyFn = categorical_crossentropy;
 }
 
 /// A cross-entropy with `from_logits`, `label_smoothing` and `axis`: [`BinaryCrossentropy`] or
@@ -181,7 +179,7 @@ impl<K: SmoothedCrossentropyKind> Loss for SmoothedCrossentropy<K> {
     }
     fn call<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
         let (y_true, y_pred) = squeeze_or_expand_to_same_rank(y_true, y_pred)?;
-        K::values(y_true, y_pred, self.from_logits, self.label_smoothing, self.axis)
+        K::VALUES(y_true, y_pred, self.from_logits, self.label_smoothing, self.axis)
     }
 }
 
@@ -193,11 +191,7 @@ pub fn binary_crossentropy<'g>(
     label_smoothing: f64,
     axis: i64,
 ) -> Result<Sym<'g>> {
-    const CLASS: &str = "BinaryCrossentropy";
-    let mut t = y_true.cast(y_pred.dtype())?;
-    check_same_shape(CLASS, t, y_pred)?;
-    check_rank(CLASS, "`y_pred`", y_pred)?;
-    y_pred.axis(CLASS, axis)?;
+    let mut t = checked_labels("BinaryCrossentropy", "`y_pred`", y_true, y_pred, axis)?;
     if label_smoothing != 0.0 {
         t = t.mul_scalar(1.0 - label_smoothing)?.add_scalar(0.5 * label_smoothing)?;
     }
@@ -224,11 +218,7 @@ pub fn categorical_crossentropy<'g>(
     label_smoothing: f64,
     axis: i64,
 ) -> Result<Sym<'g>> {
-    const CLASS: &str = "CategoricalCrossentropy";
-    let mut t = y_true.cast(y_pred.dtype())?;
-    check_same_shape(CLASS, t, y_pred)?;
-    check_rank(CLASS, "`y_true` and `y_pred`", y_pred)?;
-    y_pred.axis(CLASS, axis)?;
+    let mut t = checked_labels("CategoricalCrossentropy", "`y_true` and `y_pred`", y_true, y_pred, axis)?;
     if label_smoothing != 0.0 {
         // Keras divides by y_true.shape[-1], whatever the axis.
         let classes = t.size(&[-1])?.cast(t.dtype())?;

@@ -33,7 +33,7 @@ use crate::graph::{shape_str, static_shape, Graph, Plan, Sym};
 pub use crossentropy::{
     binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
     sparse_categorical_crossentropy_masked, Binary, BinaryCrossentropy, Categorical, CategoricalCrossentropy,
-    SmoothedCrossentropy, SmoothedCrossentropyKind, SparseCategoricalCrossentropy,
+    SmoothedCrossentropy, SmoothedCrossentropyFn, SmoothedCrossentropyKind, SparseCategoricalCrossentropy,
 };
 pub use regression::{mean_squared_error, MeanSquaredError};
 
