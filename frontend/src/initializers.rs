@@ -85,13 +85,9 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
         |class: &'static str, preset: fn(Option<i64>) -> VarianceScaling| -> Result<Box<dyn Initializer>> {
             let a = ConfigArgs::new(class, config);
             let seed = a.opt_int("seed")?;
-            let input_axes = a.opt_int_list("input_axes")?;
-            let output_axes = a.opt_int_list("output_axes")?;
+            let axes = read_fan_axes(&a)?;
             a.finish()?;
-            let mut v = preset(seed);
-            v.input_axes = input_axes;
-            v.output_axes = output_axes;
-            Ok(Box::new(v))
+            Ok(Box::new(preset(seed).with_axes(axes)))
         };
     Ok(match class_name {
         "Zeros" | "zeros" | "zero" => {
@@ -121,24 +117,15 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
             Box::new(Identity { gain })
         }
         "RandomNormal" | "random_normal" | "normal" => {
-            let a = ConfigArgs::new("RandomNormal", config);
-            let (mean, stddev, seed) =
-                (a.number("mean", 0.0)?, a.number("stddev", 0.05)?, a.opt_int("seed")?);
-            a.finish()?;
+            let (mean, stddev, seed) = read_random_config("RandomNormal", config, NORMAL_PARAMS)?;
             Box::new(RandomNormal::new(mean, stddev, seed))
         }
         "TruncatedNormal" | "truncated_normal" => {
-            let a = ConfigArgs::new("TruncatedNormal", config);
-            let (mean, stddev, seed) =
-                (a.number("mean", 0.0)?, a.number("stddev", 0.05)?, a.opt_int("seed")?);
-            a.finish()?;
+            let (mean, stddev, seed) = read_random_config("TruncatedNormal", config, NORMAL_PARAMS)?;
             Box::new(TruncatedNormal::new(mean, stddev, seed))
         }
         "RandomUniform" | "random_uniform" | "uniform" => {
-            let a = ConfigArgs::new("RandomUniform", config);
-            let (minval, maxval, seed) =
-                (a.number("minval", -0.05)?, a.number("maxval", 0.05)?, a.opt_int("seed")?);
-            a.finish()?;
+            let (minval, maxval, seed) = read_random_config("RandomUniform", config, UNIFORM_PARAMS)?;
             Box::new(RandomUniform::new(minval, maxval, seed))
         }
         "VarianceScaling" | "variance_scaling" => {
@@ -147,13 +134,9 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
             let mode = a.string("mode", "fan_in")?;
             let distribution = a.string("distribution", "truncated_normal")?;
             let seed = a.opt_int("seed")?;
-            let input_axes = a.opt_int_list("input_axes")?;
-            let output_axes = a.opt_int_list("output_axes")?;
+            let axes = read_fan_axes(&a)?;
             a.finish()?;
-            let mut v = VarianceScaling::new(scale, &mode, &distribution, seed)?;
-            v.input_axes = input_axes;
-            v.output_axes = output_axes;
-            Box::new(v)
+            Box::new(VarianceScaling::new(scale, &mode, &distribution, seed)?.with_axes(axes))
         }
         "GlorotUniform" | "glorot_uniform" => vs("GlorotUniform", VarianceScaling::glorot_uniform)?,
         "GlorotNormal" | "glorot_normal" => vs("GlorotNormal", VarianceScaling::glorot_normal)?,
@@ -177,6 +160,43 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
             ))
         }
     })
+}
+
+/// The config keys and defaults of `RandomNormal` and `TruncatedNormal`.
+const NORMAL_PARAMS: [(&str, f64); 2] = [("mean", 0.0), ("stddev", 0.05)];
+/// The config keys and defaults of `RandomUniform`.
+const UNIFORM_PARAMS: [(&str, f64); 2] = [("minval", -0.05), ("maxval", 0.05)];
+
+/// Reads the config of a random initializer with two parameters (`params`: their keys and
+/// defaults) and a `seed`.
+fn read_random_config(
+    class: &'static str,
+    config: &Map<String, Value>,
+    params: [(&str, f64); 2],
+) -> Result<(f64, f64, Option<i64>)> {
+    let a = ConfigArgs::new(class, config);
+    let [(key_a, default_a), (key_b, default_b)] = params;
+    let read = (a.number(key_a, default_a)?, a.number(key_b, default_b)?, a.opt_int("seed")?);
+    a.finish()?;
+    Ok(read)
+}
+
+/// `(input_axes, output_axes)` of a [`VarianceScaling`].
+type FanAxes = (Option<Vec<i64>>, Option<Vec<i64>>);
+
+/// Reads `input_axes` and `output_axes` from a `VarianceScaling` (or preset) config.
+fn read_fan_axes(a: &ConfigArgs<'_>) -> Result<FanAxes> {
+    Ok((a.opt_int_list("input_axes")?, a.opt_int_list("output_axes")?))
+}
+
+/// The config of a random initializer: `seed`, then its two parameters.
+fn random_config(seed: &Seed, params: [(&str, f64); 2]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("seed".into(), seed.json());
+    for (key, value) in params {
+        m.insert(key.into(), json!(value));
+    }
+    m
 }
 
 /// Keras's serialized form of an initializer.
@@ -375,11 +395,7 @@ impl Initializer for RandomNormal {
         "RandomNormal"
     }
     fn config(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("seed".into(), self.seed.json());
-        m.insert("mean".into(), json!(self.mean));
-        m.insert("stddev".into(), json!(self.stddev));
-        m
+        random_config(&self.seed, [("mean", self.mean), ("stddev", self.stddev)])
     }
     fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
         check_float("RandomNormal", dtype)?;
@@ -405,11 +421,7 @@ impl Initializer for TruncatedNormal {
         "TruncatedNormal"
     }
     fn config(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("seed".into(), self.seed.json());
-        m.insert("mean".into(), json!(self.mean));
-        m.insert("stddev".into(), json!(self.stddev));
-        m
+        random_config(&self.seed, [("mean", self.mean), ("stddev", self.stddev)])
     }
     fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
         check_float("TruncatedNormal", dtype)?;
@@ -435,11 +447,7 @@ impl Initializer for RandomUniform {
         "RandomUniform"
     }
     fn config(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("seed".into(), self.seed.json());
-        m.insert("minval".into(), json!(self.minval));
-        m.insert("maxval".into(), json!(self.maxval));
-        m
+        random_config(&self.seed, [("minval", self.minval), ("maxval", self.maxval)])
     }
     fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
         check_float("RandomUniform", dtype)?;
@@ -566,15 +574,7 @@ impl VarianceScaling {
                 ))
             }
         };
-        Ok(VarianceScaling {
-            class: "VarianceScaling",
-            scale,
-            mode,
-            distribution,
-            input_axes: None,
-            output_axes: None,
-            seed: Seed::new(seed),
-        })
+        Ok(Self::preset("VarianceScaling", scale, mode, distribution, seed))
     }
 
     fn preset(
@@ -618,6 +618,13 @@ impl VarianceScaling {
     /// `LecunUniform`: uniform in `±sqrt(3 / fan_in)`.
     pub fn lecun_uniform(seed: Option<i64>) -> Self {
         Self::preset("LecunUniform", 1.0, FanMode::FanIn, Distribution::Uniform, seed)
+    }
+
+    /// With `(input_axes, output_axes)` for [`compute_fans`].
+    fn with_axes(mut self, (input_axes, output_axes): FanAxes) -> Self {
+        self.input_axes = input_axes;
+        self.output_axes = output_axes;
+        self
     }
 
     /// The variance `scale / fan` for `dims`.

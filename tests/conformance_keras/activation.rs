@@ -9,10 +9,7 @@ use super::KerasResult;
 use crate::conformance_ops::parse_tensor;
 
 pub fn run(case: &Value, device: &Device) -> KerasResult {
-    match run_inner(case, device) {
-        Ok(r) => r,
-        Err(e) => KerasResult::Error(e),
-    }
+    KerasResult::from_run(run_inner(case, device))
 }
 
 fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {

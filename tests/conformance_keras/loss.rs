@@ -5,27 +5,19 @@ use serde_json::Value;
 use wgkeras::frontend::losses;
 use wgkeras::runtime::Device;
 
-use super::KerasResult;
+use super::{built_or_outcome, KerasResult};
 use crate::conformance_ops::parse_tensor;
 
 pub fn run(case: &Value, device: &Device) -> KerasResult {
-    match run_inner(case, device) {
-        Ok(r) => r,
-        Err(e) => KerasResult::Error(e),
-    }
+    KerasResult::from_run(run_inner(case, device))
 }
 
 fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {
     let config = &case["config"];
-    let loss = match losses::get(config) {
+    let is_known = |class: &str| losses::CLASS_NAMES.contains(&class) || class == "function";
+    let loss = match built_or_outcome(config, losses::get(config), is_known) {
         Ok(l) => l,
-        Err(e) => {
-            let class = config.get("class_name").and_then(Value::as_str).unwrap_or("");
-            if !losses::CLASS_NAMES.contains(&class) && class != "function" {
-                return Ok(KerasResult::Unsupported(e.to_string()));
-            }
-            return Err(e.to_string());
-        }
+        Err(outcome) => return Ok(outcome),
     };
     let y_true = parse_tensor(&case["y_true"], device)?;
     let y_pred = parse_tensor(&case["y_pred"], device)?;

@@ -8,27 +8,19 @@ use serde_json::Value;
 use wgkeras::frontend::metrics;
 use wgkeras::runtime::{Device, Tensor};
 
-use super::KerasResult;
+use super::{built_or_outcome, KerasResult};
 use crate::conformance_ops::parse_tensor;
 
 pub fn run(case: &Value, device: &Device) -> KerasResult {
-    match run_inner(case, device) {
-        Ok(r) => r,
-        Err(e) => KerasResult::Error(e),
-    }
+    KerasResult::from_run(run_inner(case, device))
 }
 
 fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {
     let config = &case["config"];
-    let metric = match metrics::get(config) {
+    let is_known = |class: &str| metrics::CLASS_NAMES.contains(&class);
+    let metric = match built_or_outcome(config, metrics::get(config), is_known) {
         Ok(m) => m,
-        Err(e) => {
-            let class = config.get("class_name").and_then(Value::as_str).unwrap_or("");
-            if !metrics::CLASS_NAMES.contains(&class) {
-                return Ok(KerasResult::Unsupported(e.to_string()));
-            }
-            return Err(e.to_string());
-        }
+        Err(outcome) => return Ok(outcome),
     };
     let updates = case["updates"].as_array().ok_or("case has no \"updates\" list")?;
     let opt = |u: &Value, k: &str| -> Result<Option<Tensor>, String> {

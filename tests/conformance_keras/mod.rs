@@ -21,6 +21,31 @@ pub enum KerasResult {
     Compare(Vec<(String, Tensor, Value)>),
 }
 
+impl KerasResult {
+    /// A case's outcome: what the run gave, or the error that stopped it.
+    pub fn from_run(run: Result<KerasResult, String>) -> KerasResult {
+        run.unwrap_or_else(KerasResult::Error)
+    }
+}
+
+/// The object built from a case's `config`, or the case's outcome when building failed:
+/// `Unsupported` when `is_known` does not accept the config's `class_name` (the project does not
+/// implement it), else `Error`.
+pub fn built_or_outcome<T, E: std::fmt::Display>(
+    config: &Value,
+    built: Result<T, E>,
+    is_known: impl Fn(&str) -> bool,
+) -> Result<T, KerasResult> {
+    built.map_err(|e| {
+        let class = config.get("class_name").and_then(Value::as_str).unwrap_or("");
+        if is_known(class) {
+            KerasResult::Error(e.to_string())
+        } else {
+            KerasResult::Unsupported(e.to_string())
+        }
+    })
+}
+
 /// Runs a case of a Keras-object kind; `None` for kinds this module does not handle.
 pub fn run(kind: &str, case: &Value, device: &Device) -> Option<KerasResult> {
     Some(match kind {

@@ -7,6 +7,8 @@
 //! categorical losses and `t * softplus(-x) + (1 - t) * softplus(x)` (JAX's `log_sigmoid`) for
 //! the binary one, so their gradients are right for any logit.
 
+use std::marker::PhantomData;
+
 use serde_json::{Map, Value};
 use wgkeras_runtime::DType;
 
@@ -31,6 +33,22 @@ fn check_rank(class: &'static str, what: &str, x: Sym<'_>) -> Result<()> {
     Ok(())
 }
 
+/// `y_true` cast to `y_pred`'s dtype, after checking that both have the same shape, that
+/// `y_pred` (named `what` in the error) is not a scalar and that `axis` is one of its axes.
+fn checked_labels<'g>(
+    class: &'static str,
+    what: &str,
+    y_true: Sym<'g>,
+    y_pred: Sym<'g>,
+    axis: i64,
+) -> Result<Sym<'g>> {
+    let t = y_true.cast(y_pred.dtype())?;
+    check_same_shape(class, t, y_pred)?;
+    check_rank(class, what, y_pred)?;
+    y_pred.axis(class, axis)?;
+    Ok(t)
+}
+
 /// `log(clip(p, eps, 1 - eps))` of the probabilities normalized along `axis`.
 fn log_normalized_probs<'g>(y_pred: Sym<'g>, axis: i64) -> Result<Sym<'g>> {
     let eps = crate::config::epsilon();
@@ -39,36 +57,82 @@ fn log_normalized_probs<'g>(y_pred: Sym<'g>, axis: i64) -> Result<Sym<'g>> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// BinaryCrossentropy
+// BinaryCrossentropy and CategoricalCrossentropy
 // ---------------------------------------------------------------------------------------------
 
-/// `keras.losses.BinaryCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1)`: the mean
-/// over `axis` of the element-wise binary cross-entropy.
+/// The Keras function of a cross-entropy class: `(y_true, y_pred, from_logits, label_smoothing,
+/// axis)` to the per-sample losses.
+pub type SmoothedCrossentropyFn = for<'g> fn(Sym<'g>, Sym<'g>, bool, f64, i64) -> Result<Sym<'g>>;
+
+/// What tells [`BinaryCrossentropy`] and [`CategoricalCrossentropy`] apart: Keras's class and
+/// default name, and the per-sample function.
+pub trait SmoothedCrossentropyKind: Clone + std::fmt::Debug + PartialEq + Send + Sync {
+    /// Keras's class name.
+    const CLASS: &'static str;
+    /// Keras's default `name`.
+    const DEFAULT_NAME: &'static str;
+    /// The per-sample losses.
+    const VALUES: SmoothedCrossentropyFn;
+}
+
+/// The kind of [`BinaryCrossentropy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binary;
+
+impl SmoothedCrossentropyKind for Binary {
+    const CLASS: &'static str = "BinaryCrossentropy";
+    const DEFAULT_NAME: &'static str = "binary_crossentropy";
+    const VALUES: SmoothedCrossentropyFn = binary_crossentropy;
+}
+
+/// The kind of [`CategoricalCrossentropy`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Categorical;
+
+impl SmoothedCrossentropyKind for Categorical {
+    const CLASS: &'static str = "CategoricalCrossentropy";
+    const DEFAULT_NAME: &'static str = "categorical_crossentropy";
+    const VALUES: SmoothedCrossentropyFn = categorical_crossentropy;
+}
+
+/// A cross-entropy with `from_logits`, `label_smoothing` and `axis`: [`BinaryCrossentropy`] or
+/// [`CategoricalCrossentropy`] (the kind `K` says which).
 ///
-/// Config keys: `name` (`"binary_crossentropy"`), `reduction`, `from_logits`,
-/// `label_smoothing`, `axis`, and `dtype` (read only).
+/// Config keys: `name`, `reduction`, `from_logits`, `label_smoothing`, `axis`, and `dtype` (read
+/// only).
 #[derive(Clone, Debug, PartialEq)]
-pub struct BinaryCrossentropy {
+pub struct SmoothedCrossentropy<K> {
     pub base: LossBase,
     pub from_logits: bool,
     pub label_smoothing: f64,
     pub axis: i64,
+    kind: PhantomData<K>,
 }
 
-impl Default for BinaryCrossentropy {
+/// `keras.losses.BinaryCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1)`: the mean
+/// over `axis` of the element-wise binary cross-entropy (default name `"binary_crossentropy"`).
+pub type BinaryCrossentropy = SmoothedCrossentropy<Binary>;
+
+/// `keras.losses.CategoricalCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1)`:
+/// `-sum(y_true * log(p), axis)` with one-hot (or soft) `y_true` (default name
+/// `"categorical_crossentropy"`).
+pub type CategoricalCrossentropy = SmoothedCrossentropy<Categorical>;
+
+impl<K: SmoothedCrossentropyKind> Default for SmoothedCrossentropy<K> {
     fn default() -> Self {
-        BinaryCrossentropy {
-            base: LossBase::new("binary_crossentropy"),
+        SmoothedCrossentropy {
+            base: LossBase::new(K::DEFAULT_NAME),
             from_logits: false,
             label_smoothing: 0.0,
             axis: -1,
+            kind: PhantomData,
         }
     }
 }
 
-impl BinaryCrossentropy {
+impl<K: SmoothedCrossentropyKind> SmoothedCrossentropy<K> {
     pub fn new(from_logits: bool) -> Self {
-        BinaryCrossentropy { from_logits, ..Self::default() }
+        SmoothedCrossentropy { from_logits, ..Self::default() }
     }
 
     pub fn with_reduction(mut self, reduction: Reduction) -> Self {
@@ -77,21 +141,45 @@ impl BinaryCrossentropy {
     }
 
     pub fn with_label_smoothing(mut self, label_smoothing: f64) -> Result<Self> {
-        check_label_smoothing("BinaryCrossentropy", label_smoothing)?;
+        check_label_smoothing(K::CLASS, label_smoothing)?;
         self.label_smoothing = label_smoothing;
         Ok(self)
     }
 
+    pub fn with_axis(mut self, axis: i64) -> Self {
+        self.axis = axis;
+        self
+    }
+
     pub fn from_config(config: &Map<String, Value>) -> Result<Self> {
-        const CLASS: &str = "BinaryCrossentropy";
-        let mut r = ConfigReader::new(CLASS, config);
-        let base = LossBase::read(&mut r, "binary_crossentropy")?;
+        let mut r = ConfigReader::new(K::CLASS, config);
+        let base = LossBase::read(&mut r, K::DEFAULT_NAME)?;
         let from_logits = r.bool("from_logits", false)?;
         let label_smoothing = r.f64("label_smoothing", 0.0)?;
         let axis = r.i64("axis", -1)?;
         r.finish()?;
-        check_label_smoothing(CLASS, label_smoothing)?;
-        Ok(BinaryCrossentropy { base, from_logits, label_smoothing, axis })
+        check_label_smoothing(K::CLASS, label_smoothing)?;
+        Ok(SmoothedCrossentropy { base, from_logits, label_smoothing, axis, kind: PhantomData })
+    }
+}
+
+impl<K: SmoothedCrossentropyKind> Loss for SmoothedCrossentropy<K> {
+    fn class_name(&self) -> &'static str {
+        K::CLASS
+    }
+    fn base(&self) -> &LossBase {
+        &self.base
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = self.base.config();
+        m.insert("from_logits".into(), Value::from(self.from_logits));
+        m.insert("label_smoothing".into(), Value::from(self.label_smoothing));
+        m.insert("axis".into(), Value::from(self.axis));
+        m
+    }
+    fn call<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
+        let (y_true, y_pred) = squeeze_or_expand_to_same_rank(y_true, y_pred)?;
+        K::VALUES(y_true, y_pred, self.from_logits, self.label_smoothing, self.axis)
     }
 }
 
@@ -103,11 +191,7 @@ pub fn binary_crossentropy<'g>(
     label_smoothing: f64,
     axis: i64,
 ) -> Result<Sym<'g>> {
-    const CLASS: &str = "BinaryCrossentropy";
-    let mut t = y_true.cast(y_pred.dtype())?;
-    check_same_shape(CLASS, t, y_pred)?;
-    check_rank(CLASS, "`y_pred`", y_pred)?;
-    y_pred.axis(CLASS, axis)?;
+    let mut t = checked_labels("BinaryCrossentropy", "`y_pred`", y_true, y_pred, axis)?;
     if label_smoothing != 0.0 {
         t = t.mul_scalar(1.0 - label_smoothing)?.add_scalar(0.5 * label_smoothing)?;
     }
@@ -126,94 +210,6 @@ pub fn binary_crossentropy<'g>(
     bce.mean(&[axis], false)
 }
 
-impl Loss for BinaryCrossentropy {
-    fn class_name(&self) -> &'static str {
-        "BinaryCrossentropy"
-    }
-    fn name(&self) -> &str {
-        &self.base.name
-    }
-    fn reduction(&self) -> Reduction {
-        self.base.reduction
-    }
-    fn dtype(&self) -> DType {
-        self.base.dtype
-    }
-    fn config(&self) -> Map<String, Value> {
-        let mut m = self.base.config();
-        m.insert("from_logits".into(), Value::from(self.from_logits));
-        m.insert("label_smoothing".into(), Value::from(self.label_smoothing));
-        m.insert("axis".into(), Value::from(self.axis));
-        m
-    }
-    fn call<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
-        let (y_true, y_pred) = squeeze_or_expand_to_same_rank(y_true, y_pred)?;
-        binary_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing, self.axis)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// CategoricalCrossentropy
-// ---------------------------------------------------------------------------------------------
-
-/// `keras.losses.CategoricalCrossentropy(from_logits=False, label_smoothing=0.0, axis=-1)`:
-/// `-sum(y_true * log(p), axis)` with one-hot (or soft) `y_true`.
-///
-/// Config keys: `name` (`"categorical_crossentropy"`), `reduction`, `from_logits`,
-/// `label_smoothing`, `axis`, and `dtype` (read only).
-#[derive(Clone, Debug, PartialEq)]
-pub struct CategoricalCrossentropy {
-    pub base: LossBase,
-    pub from_logits: bool,
-    pub label_smoothing: f64,
-    pub axis: i64,
-}
-
-impl Default for CategoricalCrossentropy {
-    fn default() -> Self {
-        CategoricalCrossentropy {
-            base: LossBase::new("categorical_crossentropy"),
-            from_logits: false,
-            label_smoothing: 0.0,
-            axis: -1,
-        }
-    }
-}
-
-impl CategoricalCrossentropy {
-    pub fn new(from_logits: bool) -> Self {
-        CategoricalCrossentropy { from_logits, ..Self::default() }
-    }
-
-    pub fn with_reduction(mut self, reduction: Reduction) -> Self {
-        self.base.reduction = reduction;
-        self
-    }
-
-    pub fn with_label_smoothing(mut self, label_smoothing: f64) -> Result<Self> {
-        check_label_smoothing("CategoricalCrossentropy", label_smoothing)?;
-        self.label_smoothing = label_smoothing;
-        Ok(self)
-    }
-
-    pub fn with_axis(mut self, axis: i64) -> Self {
-        self.axis = axis;
-        self
-    }
-
-    pub fn from_config(config: &Map<String, Value>) -> Result<Self> {
-        const CLASS: &str = "CategoricalCrossentropy";
-        let mut r = ConfigReader::new(CLASS, config);
-        let base = LossBase::read(&mut r, "categorical_crossentropy")?;
-        let from_logits = r.bool("from_logits", false)?;
-        let label_smoothing = r.f64("label_smoothing", 0.0)?;
-        let axis = r.i64("axis", -1)?;
-        r.finish()?;
-        check_label_smoothing(CLASS, label_smoothing)?;
-        Ok(CategoricalCrossentropy { base, from_logits, label_smoothing, axis })
-    }
-}
-
 /// `keras.losses.categorical_crossentropy(y_true, y_pred, from_logits, label_smoothing, axis)`.
 pub fn categorical_crossentropy<'g>(
     y_true: Sym<'g>,
@@ -222,11 +218,7 @@ pub fn categorical_crossentropy<'g>(
     label_smoothing: f64,
     axis: i64,
 ) -> Result<Sym<'g>> {
-    const CLASS: &str = "CategoricalCrossentropy";
-    let mut t = y_true.cast(y_pred.dtype())?;
-    check_same_shape(CLASS, t, y_pred)?;
-    check_rank(CLASS, "`y_true` and `y_pred`", y_pred)?;
-    y_pred.axis(CLASS, axis)?;
+    let mut t = checked_labels("CategoricalCrossentropy", "`y_true` and `y_pred`", y_true, y_pred, axis)?;
     if label_smoothing != 0.0 {
         // Keras divides by y_true.shape[-1], whatever the axis.
         let classes = t.size(&[-1])?.cast(t.dtype())?;
@@ -235,32 +227,6 @@ pub fn categorical_crossentropy<'g>(
     }
     let log_prob = if from_logits { y_pred.log_softmax(axis)? } else { log_normalized_probs(y_pred, axis)? };
     t.mul(log_prob)?.sum(&[axis], false)?.neg()
-}
-
-impl Loss for CategoricalCrossentropy {
-    fn class_name(&self) -> &'static str {
-        "CategoricalCrossentropy"
-    }
-    fn name(&self) -> &str {
-        &self.base.name
-    }
-    fn reduction(&self) -> Reduction {
-        self.base.reduction
-    }
-    fn dtype(&self) -> DType {
-        self.base.dtype
-    }
-    fn config(&self) -> Map<String, Value> {
-        let mut m = self.base.config();
-        m.insert("from_logits".into(), Value::from(self.from_logits));
-        m.insert("label_smoothing".into(), Value::from(self.label_smoothing));
-        m.insert("axis".into(), Value::from(self.axis));
-        m
-    }
-    fn call<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
-        let (y_true, y_pred) = squeeze_or_expand_to_same_rank(y_true, y_pred)?;
-        categorical_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing, self.axis)
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -400,14 +366,8 @@ impl Loss for SparseCategoricalCrossentropy {
     fn class_name(&self) -> &'static str {
         "SparseCategoricalCrossentropy"
     }
-    fn name(&self) -> &str {
-        &self.base.name
-    }
-    fn reduction(&self) -> Reduction {
-        self.base.reduction
-    }
-    fn dtype(&self) -> DType {
-        self.base.dtype
+    fn base(&self) -> &LossBase {
+        &self.base
     }
     fn config(&self) -> Map<String, Value> {
         let mut m = self.base.config();

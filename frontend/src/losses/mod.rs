@@ -32,8 +32,8 @@ use crate::graph::{shape_str, static_shape, Graph, Plan, Sym};
 
 pub use crossentropy::{
     binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
-    sparse_categorical_crossentropy_masked, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy,
+    sparse_categorical_crossentropy_masked, Binary, BinaryCrossentropy, Categorical, CategoricalCrossentropy,
+    SmoothedCrossentropy, SmoothedCrossentropyFn, SmoothedCrossentropyKind, SparseCategoricalCrossentropy,
 };
 pub use regression::{mean_squared_error, MeanSquaredError};
 
@@ -92,16 +92,22 @@ fn bad_reduction(op: &'static str, v: &Value) -> Error {
 
 pub trait Loss: Send + Sync {
     fn class_name(&self) -> &'static str;
-    fn name(&self) -> &str;
-    fn reduction(&self) -> Reduction;
+    /// The `name`, `reduction` and `dtype` every loss carries.
+    fn base(&self) -> &LossBase;
     /// Keras's `get_config()`.
     fn config(&self) -> Map<String, Value>;
     /// The unreduced values (Keras's `call`): one per sample (and per extra leading position).
     fn call<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>>;
+    fn name(&self) -> &str {
+        &self.base().name
+    }
+    fn reduction(&self) -> Reduction {
+        self.base().reduction
+    }
     /// The dtype of the loss's computations (`y_true` and `y_pred` are cast to it first);
     /// float32 unless the loss was made with another `dtype`.
     fn dtype(&self) -> DType {
-        DType::F32
+        self.base().dtype
     }
     /// `call` and the Keras mask it sets on its result (a bool tensor shaped like the values,
     /// e.g. the valid positions of `SparseCategoricalCrossentropy(ignore_class=..)`), if any.
@@ -311,8 +317,9 @@ fn wrapper_from_config(config: &Value) -> Result<Box<dyn Loss>> {
 // ---------------------------------------------------------------------------------------------
 
 /// Reads a Keras config: each key once, then [`ConfigReader::finish`] refuses the keys no one
-/// took.
-pub(crate) struct ConfigReader<'a> {
+/// took. Public only as the argument of [`MeanMetricKind::read_config`](crate::metrics::MeanMetricKind::read_config);
+/// it is made and read inside the crate.
+pub struct ConfigReader<'a> {
     class: &'static str,
     config: &'a Map<String, Value>,
     taken: Vec<&'static str>,

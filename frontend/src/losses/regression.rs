@@ -1,7 +1,6 @@
 //! Regression losses: `MeanSquaredError`.
 
 use serde_json::{Map, Value};
-use wgkeras_runtime::DType;
 
 use super::{check_broadcast, squeeze_or_expand_to_same_rank, ConfigReader, Loss, LossBase, Reduction};
 use crate::error::{Error, Result};
@@ -59,14 +58,8 @@ impl Loss for MeanSquaredError {
     fn class_name(&self) -> &'static str {
         "MeanSquaredError"
     }
-    fn name(&self) -> &str {
-        &self.base.name
-    }
-    fn reduction(&self) -> Reduction {
-        self.base.reduction
-    }
-    fn dtype(&self) -> DType {
-        self.base.dtype
+    fn base(&self) -> &LossBase {
+        &self.base
     }
     fn config(&self) -> Map<String, Value> {
         self.base.config()

@@ -3,13 +3,11 @@
 use serde_json::{Map, Value};
 use wgkeras_runtime::DType;
 
-use super::reduction::{name_dtype_config, read_name_dtype, MeanState};
-use super::Metric;
+use super::reduction::{MeanMetric, MeanMetricKind};
 use crate::error::{Error, Result};
 use crate::graph::op::broadcast_static;
-use crate::graph::{shape_str, Graph, Sym};
+use crate::graph::{shape_str, Sym};
 use crate::losses::{squeeze_last, squeeze_or_expand_to_same_rank, ConfigReader};
-use crate::variable::Variable;
 
 fn check_match(class: &'static str, a: Sym<'_>, b: Sym<'_>) -> Result<()> {
     broadcast_static(class, &a.shape(), &b.shape()).map(|_| ()).map_err(|_| {
@@ -100,149 +98,107 @@ pub fn sparse_categorical_accuracy<'g>(y_true: Sym<'g>, y_pred: Sym<'g>) -> Resu
     Ok(m)
 }
 
-macro_rules! accuracy_metric {
-    ($(#[$doc:meta])* $ty:ident, $class:literal, $default:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug)]
-        pub struct $ty {
-            name: String,
-            state: MeanState,
-        }
+/// The kind of [`Accuracy`]: `y_true == y_pred`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExactMatch;
 
-        impl $ty {
-            pub fn new(name: &str) -> Self {
-                $ty { name: name.to_string(), state: MeanState::new(name, DType::F32).expect("CPU zeros") }
-            }
-
-            pub fn from_config(config: &Map<String, Value>) -> Result<Self> {
-                let mut r = ConfigReader::new($class, config);
-                let (name, dtype) = read_name_dtype(&mut r, $default)?;
-                r.finish()?;
-                Ok($ty { state: MeanState::new(&name, dtype)?, name })
-            }
-
-            pub fn state(&self) -> &MeanState {
-                &self.state
-            }
-        }
-
-        impl Default for $ty {
-            fn default() -> Self {
-                Self::new($default)
-            }
-        }
-    };
+impl MeanMetricKind for ExactMatch {
+    const CLASS: &'static str = "Accuracy";
+    const DEFAULT_NAME: &'static str = "accuracy";
+    fn values<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
+        accuracy(y_true, y_pred)
+    }
 }
 
-accuracy_metric!(
-    /// `keras.metrics.Accuracy(name="accuracy")`: how often `y_pred` equals `y_true` exactly.
-    Accuracy, "Accuracy", "accuracy"
-);
-accuracy_metric!(
-    /// `keras.metrics.CategoricalAccuracy(name="categorical_accuracy")`: how often the argmax of
-    /// `y_pred` matches the argmax of the one-hot `y_true`.
-    CategoricalAccuracy, "CategoricalAccuracy", "categorical_accuracy"
-);
-accuracy_metric!(
-    /// `keras.metrics.SparseCategoricalAccuracy(name="sparse_categorical_accuracy")`: how often
-    /// the argmax of `y_pred` matches the integer label.
-    SparseCategoricalAccuracy, "SparseCategoricalAccuracy", "sparse_categorical_accuracy"
-);
+/// `keras.metrics.Accuracy(name="accuracy")`: how often `y_pred` equals `y_true` exactly.
+pub type Accuracy = MeanMetric<ExactMatch>;
 
-macro_rules! impl_metric {
-    ($ty:ident, $class:literal, |$yt:ident, $yp:ident, $s:ident| $f:expr, |$c:ident| $config:expr) => {
-        impl Metric for $ty {
-            fn class_name(&self) -> &'static str {
-                $class
-            }
-            fn name(&self) -> &str {
-                &self.name
-            }
-            fn config(&self) -> Map<String, Value> {
-                let $c = self;
-                $config
-            }
-            fn variables(&self) -> Vec<Variable> {
-                self.state.variables()
-            }
-            fn update<'g>(
-                &self,
-                graph: &'g Graph,
-                y_true: Sym<'g>,
-                y_pred: Sym<'g>,
-                sample_weight: Option<Sym<'g>>,
-            ) -> Result<Vec<(Variable, Sym<'g>)>> {
-                let ($yt, $yp, $s) = (y_true, y_pred, self);
-                let values = $f?;
-                self.state.update($class, graph, values, sample_weight)
-            }
-            fn result(&self) -> Result<f64> {
-                self.state.result()
-            }
-            fn reset(&self) -> Result<()> {
-                self.state.reset()
-            }
-        }
-    };
+impl Accuracy {
+    pub fn new(name: &str) -> Self {
+        Self::with_kind(name, ExactMatch).expect("CPU zeros")
+    }
 }
 
-impl_metric!(Accuracy, "Accuracy", |yt, yp, _s| accuracy(yt, yp), |c| name_dtype_config(
-    &c.name,
-    c.state.dtype
-));
-impl_metric!(CategoricalAccuracy, "CategoricalAccuracy", |yt, yp, _s| categorical_accuracy(yt, yp), |c| {
-    name_dtype_config(&c.name, c.state.dtype)
-});
-impl_metric!(
-    SparseCategoricalAccuracy,
-    "SparseCategoricalAccuracy",
-    |yt, yp, _s| sparse_categorical_accuracy(yt, yp),
-    |c| name_dtype_config(&c.name, c.state.dtype)
-);
+/// The kind of [`BinaryAccuracy`]: `y_true == (y_pred > threshold)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ThresholdMatch {
+    pub threshold: f64,
+}
+
+impl Default for ThresholdMatch {
+    fn default() -> Self {
+        ThresholdMatch { threshold: 0.5 }
+    }
+}
+
+impl MeanMetricKind for ThresholdMatch {
+    const CLASS: &'static str = "BinaryAccuracy";
+    const DEFAULT_NAME: &'static str = "binary_accuracy";
+    fn values<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
+        binary_accuracy(y_true, y_pred, self.threshold)
+    }
+    fn read_config(r: &mut ConfigReader<'_>) -> Result<Self> {
+        Ok(ThresholdMatch { threshold: r.f64("threshold", 0.5)? })
+    }
+    fn write_config(&self, config: &mut Map<String, Value>) {
+        config.insert("threshold".into(), Value::from(self.threshold));
+    }
+}
 
 /// `keras.metrics.BinaryAccuracy(name="binary_accuracy", threshold=0.5)`: how often
 /// `y_pred > threshold` matches the 0/1 `y_true`.
-#[derive(Clone, Debug)]
-pub struct BinaryAccuracy {
-    name: String,
-    threshold: f64,
-    state: MeanState,
-}
+pub type BinaryAccuracy = MeanMetric<ThresholdMatch>;
 
 impl BinaryAccuracy {
     pub fn new(name: &str, threshold: f64) -> Self {
-        BinaryAccuracy {
-            name: name.to_string(),
-            threshold,
-            state: MeanState::new(name, DType::F32).expect("CPU zeros"),
-        }
-    }
-
-    pub fn from_config(config: &Map<String, Value>) -> Result<Self> {
-        let mut r = ConfigReader::new("BinaryAccuracy", config);
-        let (name, dtype) = read_name_dtype(&mut r, "binary_accuracy")?;
-        let threshold = r.f64("threshold", 0.5)?;
-        r.finish()?;
-        Ok(BinaryAccuracy { state: MeanState::new(&name, dtype)?, name, threshold })
+        Self::with_kind(name, ThresholdMatch { threshold }).expect("CPU zeros")
     }
 
     pub fn threshold(&self) -> f64 {
-        self.threshold
-    }
-
-    pub fn state(&self) -> &MeanState {
-        &self.state
+        self.kind().threshold
     }
 }
 
-impl Default for BinaryAccuracy {
-    fn default() -> Self {
-        Self::new("binary_accuracy", 0.5)
+/// The kind of [`CategoricalAccuracy`]: `argmax(y_true) == argmax(y_pred)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ArgmaxMatch;
+
+impl MeanMetricKind for ArgmaxMatch {
+    const CLASS: &'static str = "CategoricalAccuracy";
+    const DEFAULT_NAME: &'static str = "categorical_accuracy";
+    fn values<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
+        categorical_accuracy(y_true, y_pred)
     }
 }
 
-impl_metric!(BinaryAccuracy, "BinaryAccuracy", |yt, yp, s| binary_accuracy(yt, yp, s.threshold), |c| {
-    let mut m = name_dtype_config(&c.name, c.state.dtype);
-    m.insert("threshold".into(), Value::from(c.threshold));
-    m
-});
+/// `keras.metrics.CategoricalAccuracy(name="categorical_accuracy")`: how often the argmax of
+/// `y_pred` matches the argmax of the one-hot `y_true`.
+pub type CategoricalAccuracy = MeanMetric<ArgmaxMatch>;
+
+impl CategoricalAccuracy {
+    pub fn new(name: &str) -> Self {
+        Self::with_kind(name, ArgmaxMatch).expect("CPU zeros")
+    }
+}
+
+/// The kind of [`SparseCategoricalAccuracy`]: `y_true == argmax(y_pred)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LabelMatch;
+
+impl MeanMetricKind for LabelMatch {
+    const CLASS: &'static str = "SparseCategoricalAccuracy";
+    const DEFAULT_NAME: &'static str = "sparse_categorical_accuracy";
+    fn values<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
+        sparse_categorical_accuracy(y_true, y_pred)
+    }
+}
+
+/// `keras.metrics.SparseCategoricalAccuracy(name="sparse_categorical_accuracy")`: how often
+/// the argmax of `y_pred` matches the integer label.
+pub type SparseCategoricalAccuracy = MeanMetric<LabelMatch>;
+
+impl SparseCategoricalAccuracy {
+    pub fn new(name: &str) -> Self {
+        Self::with_kind(name, LabelMatch).expect("CPU zeros")
+    }
+}

@@ -30,10 +30,10 @@ use crate::graph::{static_shape, Graph, Plan, Shape, Sym};
 use crate::variable::Variable;
 
 pub use accuracy::{
-    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, Accuracy, BinaryAccuracy,
-    CategoricalAccuracy, SparseCategoricalAccuracy,
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, Accuracy, ArgmaxMatch,
+    BinaryAccuracy, CategoricalAccuracy, ExactMatch, LabelMatch, SparseCategoricalAccuracy, ThresholdMatch,
 };
-pub use reduction::{reduce_to_samplewise_values, Mean, MeanState};
+pub use reduction::{reduce_to_samplewise_values, GivenValues, Mean, MeanMetric, MeanMetricKind, MeanState};
 
 pub trait Metric: Send + Sync {
     fn class_name(&self) -> &'static str;

@@ -138,30 +138,118 @@ pub(crate) fn name_dtype_config(name: &str, dtype: DType) -> Map<String, Value> 
     m
 }
 
-/// `keras.metrics.Mean(name="mean", dtype=None)`: the weighted mean of the values given to
-/// `update_state`. Through [`Metric::update`] the values are `y_pred` (`y_true` is ignored);
-/// [`Mean::update_values`] takes them directly. A model's loss tracker is a `Mean` updated with
-/// the batch loss and the batch size as weight.
-#[derive(Clone, Debug)]
-pub struct Mean {
-    name: String,
-    state: MeanState,
+/// What a [`MeanMetric`] averages: Keras's class and default name, the per-sample values, and
+/// the config keys beyond `name` and `dtype`.
+pub trait MeanMetricKind: Clone + std::fmt::Debug + Default + Send + Sync {
+    /// Keras's class name.
+    const CLASS: &'static str;
+    /// Keras's default `name`.
+    const DEFAULT_NAME: &'static str;
+    /// The per-sample values whose weighted mean the metric is.
+    fn values<'g>(&self, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>>;
+    /// Reads the kind's own config keys (none by default).
+    fn read_config(_r: &mut ConfigReader<'_>) -> Result<Self> {
+        Ok(Self::default())
+    }
+    /// Writes the kind's own config keys after `name` and `dtype` (none by default).
+    fn write_config(&self, _config: &mut Map<String, Value>) {}
 }
 
-impl Mean {
-    pub fn new(name: &str) -> Result<Mean> {
-        Ok(Mean { name: name.to_string(), state: MeanState::new(name, DType::F32)? })
+/// A weighted mean of per-sample values (Keras's `Mean` and `MeanMetricWrapper`); the kind `K`
+/// says which values: [`Mean`], [`Accuracy`](super::Accuracy),
+/// [`BinaryAccuracy`](super::BinaryAccuracy), [`CategoricalAccuracy`](super::CategoricalAccuracy)
+/// and [`SparseCategoricalAccuracy`](super::SparseCategoricalAccuracy) are this struct.
+#[derive(Clone, Debug)]
+pub struct MeanMetric<K> {
+    name: String,
+    state: MeanState,
+    kind: K,
+}
+
+impl<K: MeanMetricKind> MeanMetric<K> {
+    /// Named `name`, with a zeroed float32 state.
+    pub(crate) fn with_kind(name: &str, kind: K) -> Result<Self> {
+        Ok(MeanMetric { name: name.to_string(), state: MeanState::new(name, DType::F32)?, kind })
     }
 
-    pub fn from_config(config: &Map<String, Value>) -> Result<Mean> {
-        let mut r = ConfigReader::new("Mean", config);
-        let (name, dtype) = read_name_dtype(&mut r, "mean")?;
+    pub fn from_config(config: &Map<String, Value>) -> Result<Self> {
+        let mut r = ConfigReader::new(K::CLASS, config);
+        let (name, dtype) = read_name_dtype(&mut r, K::DEFAULT_NAME)?;
+        let kind = K::read_config(&mut r)?;
         r.finish()?;
-        Ok(Mean { state: MeanState::new(&name, dtype)?, name })
+        Ok(MeanMetric { state: MeanState::new(&name, dtype)?, name, kind })
     }
 
     pub fn state(&self) -> &MeanState {
         &self.state
+    }
+
+    pub(crate) fn kind(&self) -> &K {
+        &self.kind
+    }
+}
+
+impl<K: MeanMetricKind> Default for MeanMetric<K> {
+    fn default() -> Self {
+        Self::with_kind(K::DEFAULT_NAME, K::default()).expect("CPU zeros")
+    }
+}
+
+impl<K: MeanMetricKind> Metric for MeanMetric<K> {
+    fn class_name(&self) -> &'static str {
+        K::CLASS
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = name_dtype_config(&self.name, self.state.dtype);
+        self.kind.write_config(&mut m);
+        m
+    }
+    fn variables(&self) -> Vec<Variable> {
+        self.state.variables()
+    }
+    fn update<'g>(
+        &self,
+        graph: &'g Graph,
+        y_true: Sym<'g>,
+        y_pred: Sym<'g>,
+        sample_weight: Option<Sym<'g>>,
+    ) -> Result<Vec<(Variable, Sym<'g>)>> {
+        let values = self.kind.values(y_true, y_pred)?;
+        self.state.update(K::CLASS, graph, values, sample_weight)
+    }
+    fn result(&self) -> Result<f64> {
+        self.state.result()
+    }
+    fn reset(&self) -> Result<()> {
+        self.state.reset()
+    }
+}
+
+/// The kind of [`Mean`]: the values themselves (`y_pred` through [`Metric::update`]; `y_true`
+/// is ignored).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GivenValues;
+
+impl MeanMetricKind for GivenValues {
+    const CLASS: &'static str = "Mean";
+    const DEFAULT_NAME: &'static str = "mean";
+    fn values<'g>(&self, _y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<Sym<'g>> {
+        Ok(y_pred)
+    }
+}
+
+/// `keras.metrics.Mean(name="mean", dtype=None)`: the weighted mean of the values given to
+/// `update_state`. Through [`Metric::update`] the values are `y_pred` (`y_true` is ignored);
+/// [`Mean::update_values`] takes them directly. A model's loss tracker is a `Mean` updated with
+/// the batch loss and the batch size as weight.
+pub type Mean = MeanMetric<GivenValues>;
+
+impl Mean {
+    pub fn new(name: &str) -> Result<Mean> {
+        Self::with_kind(name, GivenValues)
     }
 
     /// `update_state(values, sample_weight)` as new variable values.
@@ -171,41 +259,11 @@ impl Mean {
         values: Sym<'g>,
         sample_weight: Option<Sym<'g>>,
     ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        self.state.update("Mean", graph, values, sample_weight)
+        self.state.update(GivenValues::CLASS, graph, values, sample_weight)
     }
 
     /// Eager `update_state(values, sample_weight)` on tensors.
     pub fn update_state_values(&self, values: &Tensor, sample_weight: Option<&Tensor>) -> Result<()> {
         super::update_state(self, None, values, sample_weight)
-    }
-}
-
-impl Metric for Mean {
-    fn class_name(&self) -> &'static str {
-        "Mean"
-    }
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn config(&self) -> Map<String, Value> {
-        name_dtype_config(&self.name, self.state.dtype)
-    }
-    fn variables(&self) -> Vec<Variable> {
-        self.state.variables()
-    }
-    fn update<'g>(
-        &self,
-        graph: &'g Graph,
-        _y_true: Sym<'g>,
-        y_pred: Sym<'g>,
-        sample_weight: Option<Sym<'g>>,
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        self.update_values(graph, y_pred, sample_weight)
-    }
-    fn result(&self) -> Result<f64> {
-        self.state.result()
-    }
-    fn reset(&self) -> Result<()> {
-        self.state.reset()
     }
 }

@@ -68,32 +68,24 @@ impl Adam {
         a.finish()?;
         Adam::new(AdamOptions { learning_rate, beta_1, beta_2, epsilon, amsgrad, common })
     }
+}
 
-    fn groups(&self) -> Vec<&'static [&'static str]> {
+impl Optimizer for Adam {
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("beta_1", json!(self.beta_1)),
+            ("beta_2", json!(self.beta_2)),
+            ("epsilon", json!(self.epsilon)),
+            ("amsgrad", json!(self.amsgrad)),
+        ]
+    }
+
+    fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         if self.amsgrad {
             vec![&["momentum", "velocity"], &["velocity_hat"]]
         } else {
             vec![&["momentum", "velocity"]]
         }
-    }
-}
-
-impl Optimizer for Adam {
-    fn class_name(&self) -> &'static str {
-        "Adam"
-    }
-
-    fn config(&self) -> Map<String, Value> {
-        let mut m = self.base.config();
-        m.insert("beta_1".into(), json!(self.beta_1));
-        m.insert("beta_2".into(), json!(self.beta_2));
-        m.insert("epsilon".into(), json!(self.epsilon));
-        m.insert("amsgrad".into(), json!(self.amsgrad));
-        m
-    }
-
-    fn variables(&self) -> Vec<Variable> {
-        self.base.variables(&self.groups())
     }
 
     fn base(&self) -> &OptimizerBase {

@@ -36,11 +36,12 @@ use crate::graph::{Graph, Plan, Sym};
 use crate::variable::Variable;
 
 pub trait Optimizer: Send + Sync {
-    fn class_name(&self) -> &'static str;
-    /// Keras's `get_config()`.
-    fn config(&self) -> Map<String, Value>;
-    /// Every optimizer state variable (iterations, learning rate, slots).
-    fn variables(&self) -> Vec<Variable>;
+    /// The config keys of this optimizer's own arguments, in Keras's order (they follow the
+    /// common ones in [`Optimizer::config`]).
+    fn own_config(&self) -> Vec<(&'static str, Value)>;
+    /// The slot names, group by group, in the order Keras's `optimizer.variables` lists them
+    /// (each group interleaved over the variables).
+    fn slot_groups(&self) -> Vec<&'static [&'static str]>;
     /// The updates (variable <- new value, slots and iteration count included) that apply
     /// `grads` to `vars`, as Keras's `apply_gradients` does.
     fn apply_gradients<'g>(
@@ -51,6 +52,22 @@ pub trait Optimizer: Send + Sync {
 
     /// The shared state: learning rate, iterations, options, slots.
     fn base(&self) -> &OptimizerBase;
+
+    fn class_name(&self) -> &'static str {
+        self.base().class_name()
+    }
+    /// Keras's `get_config()`: the common keys, then [`Optimizer::own_config`].
+    fn config(&self) -> Map<String, Value> {
+        let mut m = self.base().config();
+        for (key, value) in self.own_config() {
+            m.insert(key.into(), value);
+        }
+        m
+    }
+    /// Every optimizer state variable (iterations, learning rate, slots).
+    fn variables(&self) -> Vec<Variable> {
+        self.base().variables(&self.slot_groups())
+    }
 
     /// The optimizer's name (`config()["name"]`).
     fn name(&self) -> String {
@@ -163,4 +180,3 @@ pub fn apply_gradients_eager(opt: &dyn Optimizer, vars: &[Variable], grads: &[Te
     plan.run(&[])?;
     Ok(())
 }
-

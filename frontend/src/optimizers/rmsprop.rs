@@ -66,8 +66,19 @@ impl RMSprop {
         a.finish()?;
         RMSprop::new(RMSpropOptions { learning_rate, rho, momentum, epsilon, centered, common })
     }
+}
 
-    fn groups(&self) -> Vec<&'static [&'static str]> {
+impl Optimizer for RMSprop {
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("rho", json!(self.rho)),
+            ("momentum", json!(self.momentum)),
+            ("epsilon", json!(self.epsilon)),
+            ("centered", json!(self.centered)),
+        ]
+    }
+
+    fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         let mut g: Vec<&'static [&'static str]> = vec![&["velocity"]];
         if self.momentum > 0.0 {
             g.push(&["momentum"]);
@@ -76,25 +87,6 @@ impl RMSprop {
             g.push(&["average_gradient"]);
         }
         g
-    }
-}
-
-impl Optimizer for RMSprop {
-    fn class_name(&self) -> &'static str {
-        "RMSprop"
-    }
-
-    fn config(&self) -> Map<String, Value> {
-        let mut m = self.base.config();
-        m.insert("rho".into(), json!(self.rho));
-        m.insert("momentum".into(), json!(self.momentum));
-        m.insert("epsilon".into(), json!(self.epsilon));
-        m.insert("centered".into(), json!(self.centered));
-        m
-    }
-
-    fn variables(&self) -> Vec<Variable> {
-        self.base.variables(&self.groups())
     }
 
     fn base(&self) -> &OptimizerBase {

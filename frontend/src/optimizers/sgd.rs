@@ -62,30 +62,19 @@ impl SGD {
         a.finish()?;
         SGD::new(SgdOptions { learning_rate, momentum, nesterov, common })
     }
+}
 
-    fn groups(&self) -> Vec<&'static [&'static str]> {
+impl Optimizer for SGD {
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![("momentum", json!(self.momentum)), ("nesterov", json!(self.nesterov))]
+    }
+
+    fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         if self.momentum != 0.0 {
             vec![&["momentum"]]
         } else {
             vec![]
         }
-    }
-}
-
-impl Optimizer for SGD {
-    fn class_name(&self) -> &'static str {
-        "SGD"
-    }
-
-    fn config(&self) -> Map<String, Value> {
-        let mut m = self.base.config();
-        m.insert("momentum".into(), json!(self.momentum));
-        m.insert("nesterov".into(), json!(self.nesterov));
-        m
-    }
-
-    fn variables(&self) -> Vec<Variable> {
-        self.base.variables(&self.groups())
     }
 
     fn base(&self) -> &OptimizerBase {
