@@ -40,6 +40,23 @@ pub struct Plan {
     updates: Vec<(Variable, usize)>,
     /// Constants already on the plan's device.
     constants: HashMap<usize, Tensor>,
+    /// With `WGKERAS_PLAN_PROFILE` set: seconds spent in each step, printed when dropped.
+    profile: Option<std::sync::Mutex<Vec<f64>>>,
+}
+
+impl Drop for Plan {
+    fn drop(&mut self) {
+        if let Some(p) = &self.profile {
+            let p = p.lock().unwrap();
+            let total: f64 = p.iter().sum();
+            let mut order: Vec<usize> = (0..p.len()).filter(|&s| p[s] > 0.0).collect();
+            order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+            eprintln!("plan profile ({} steps, {:.3} s in ops):", self.steps.len(), total);
+            for s in order {
+                eprintln!("  {s:3} {:6.2}% {:.4} s  {:?}", 100.0 * p[s] / total, p[s], self.steps[s].op.name());
+            }
+        }
+    }
 }
 
 impl Plan {
@@ -108,7 +125,9 @@ impl Plan {
                 _ => {}
             }
         }
-        Ok(Plan { device: options.device.clone(), steps, feeds, outputs, updates, constants })
+        let profile =
+            std::env::var_os("WGKERAS_PLAN_PROFILE").map(|_| std::sync::Mutex::new(vec![0.0; steps.len()]));
+        Ok(Plan { device: options.device.clone(), steps, feeds, outputs, updates, constants, profile })
     }
 
     pub fn device(&self) -> &Device {
@@ -138,6 +157,21 @@ impl Plan {
             }
         }
         counts
+    }
+
+    /// A readable listing of the steps (op, inputs, freed values), for debugging and profiling.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for (s, step) in self.steps.iter().enumerate() {
+            let op = match &step.op {
+                Op::Fused(p) => format!("fused{:?} -> {:?}", p.instrs, p.outputs),
+                Op::Variable(v) => format!("variable {:?}", v.name()),
+                Op::Constant(t) => format!("constant {:?}", t.dims()),
+                op => format!("{op:?}"),
+            };
+            out.push_str(&format!("{s:3}: {op} <- {:?} frees {:?}\n", step.inputs, step.frees));
+        }
+        out
     }
 
     /// Checks and moves the fed tensors: one per placeholder, shapes matching the static ones.
@@ -198,7 +232,11 @@ impl Plan {
                         .iter()
                         .map(|&i| values[i].as_ref().expect("inputs are computed before use"))
                         .collect();
+                    let t0 = self.profile.as_ref().map(|_| std::time::Instant::now());
                     let mut outs = op.eval(&ins, &self.device)?;
+                    if let (Some(p), Some(t0)) = (&self.profile, t0) {
+                        p.lock().unwrap()[s] += t0.elapsed().as_secs_f64();
+                    }
                     let first = outs.remove(0);
                     if !outs.is_empty() {
                         extra.insert(s, outs);
@@ -222,6 +260,9 @@ impl Plan {
     /// On the GPU: captures one run with placeholders of the given dims into a plan replayed
     /// with one submit. On the CPU: a runner that interprets the plan each time.
     pub fn record(self, feed_dims: &[Vec<usize>]) -> Result<Recorded> {
+        if std::env::var_os("WGKERAS_PLAN_DUMP").is_some() {
+            eprintln!("plan on {} ({} launches):\n{}", self.device.name(), self.launches(), self.describe());
+        }
         let Device::Gpu(gpu) = self.device.clone() else { return Ok(Recorded::Cpu(self)) };
         let feeds: Vec<Tensor> = self
             .feeds
@@ -338,6 +379,21 @@ fn fuse_matmul_epilogues(nodes: &mut [Option<Node>], roots: &[NodeId]) {
         };
         // The add node (if any) and the matmul node under this node.
         let (add, top) = if activation == Epilogue::Linear { (Some(id), id) } else { (None, n.inputs[0]) };
+        // `act(bias_add(matmul))` whose add was fused first (it comes earlier): add the activation.
+        if activation != Epilogue::Linear && uses[top] == 1 {
+            if let Some(Node { op: Op::MatMulFused { transpose_a, transpose_b, activation: Epilogue::Linear }, inputs, .. }) =
+                nodes[top].clone()
+            {
+                nodes[id] = Some(Node {
+                    op: Op::MatMulFused { transpose_a, transpose_b, activation },
+                    inputs,
+                    shape: n.shape.clone(),
+                    dtype: n.dtype,
+                });
+                nodes[top] = None;
+                continue;
+            }
+        }
         let mut add = add;
         let mut mm = top;
         if activation != Epilogue::Linear {

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::hash::{Hash, Hasher};
+use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use half::{bf16, f16};
@@ -38,6 +39,8 @@ const OP: &str = "fused";
 const CHUNK: usize = 1024;
 /// Elements per rayon task (several chunks, reusing one set of scratch arrays).
 const TASK: usize = 16 * CHUNK;
+/// Programs over fewer elements run on one thread.
+const PAR_MIN: usize = 4 * TASK;
 
 /// Index of an earlier instruction of the program.
 pub type Reg = usize;
@@ -345,6 +348,17 @@ enum Buf {
 }
 
 impl Buf {
+    /// Which `Buf` variant holds registers of `dtype`.
+    fn kind(dtype: DType) -> u8 {
+        match dtype {
+            DType::F32 | DType::F16 | DType::BF16 => 0,
+            DType::F64 => 1,
+            DType::I32 => 2,
+            DType::U32 => 3,
+            DType::Bool => 4,
+        }
+    }
+
     fn new(dtype: DType) -> Buf {
         match dtype {
             DType::F32 | DType::F16 | DType::BF16 => Buf::F32(vec![0.0; CHUNK]),
@@ -357,6 +371,7 @@ impl Buf {
 }
 
 /// Rounds f32-held values to a narrower float dtype.
+#[inline(always)]
 fn round_to(dtype: DType, v: &mut [f32]) {
     match dtype {
         DType::F16 => v.iter_mut().for_each(|x| *x = f16::from_f32(*x).to_f32()),
@@ -375,6 +390,7 @@ struct CpuInput<'a> {
 }
 
 /// Reads elements `start..start + out.len()` of the broadcast `src` through `conv`.
+#[inline(always)]
 fn gather<T: Copy, U: Copy>(input: &CpuInput, src: &[T], start: usize, out: &mut [U], conv: impl Fn(T) -> U) {
     match input.class {
         Class::Same => {
@@ -415,6 +431,7 @@ fn gather<T: Copy, U: Copy>(input: &CpuInput, src: &[T], start: usize, out: &mut
     }
 }
 
+#[inline(always)]
 fn load(input: &CpuInput, start: usize, len: usize, out: &mut Buf) {
     match (input.data, out) {
         (CpuStorage::F32(v), Buf::F32(o)) => gather(input, v, start, &mut o[..len], |x| x),
@@ -429,6 +446,7 @@ fn load(input: &CpuInput, start: usize, len: usize, out: &mut Buf) {
 }
 
 /// `o = f(x)` with the op fixed per loop, so each arm's loop is compiled for one function.
+#[inline(always)]
 fn unary_float<F: UnaryFloat>(op: UnaryOp, x: &[F], o: &mut [F]) {
     macro_rules! arms {
         ($($v:ident),*) => {
@@ -443,6 +461,7 @@ fn unary_float<F: UnaryFloat>(op: UnaryOp, x: &[F], o: &mut [F]) {
     );
 }
 
+#[inline(always)]
 fn unary_int<T: Copy>(op: UnaryOp, x: &[T], o: &mut [T], to: impl Fn(T) -> i64, from: impl Fn(i64) -> T) {
     macro_rules! arms {
         ($($v:ident),*) => {
@@ -472,6 +491,7 @@ macro_rules! binary_arms {
     };
 }
 
+#[inline(always)]
 fn compare<T: Copy>(op: CompareOp, a: &[T], b: &[T], o: &mut [bool], to: impl Fn(T) -> f64) {
     macro_rules! arms {
         ($($v:ident),*) => {
@@ -485,6 +505,7 @@ fn compare<T: Copy>(op: CompareOp, a: &[T], b: &[T], o: &mut [bool], to: impl Fn
     arms!(Equal, NotEqual, Greater, GreaterEqual, Less, LessEqual, LogicalAnd, LogicalOr);
 }
 
+#[inline(always)]
 fn select<T: Copy>(c: &[bool], a: &[T], b: &[T], o: &mut [T]) {
     o.iter_mut()
         .zip(c.iter().zip(a.iter().zip(b)))
@@ -524,6 +545,7 @@ impl ToF64 for bool {
 
 /// `cast` from a register of `from` (values `x`) into `out` of dtype `to`, with the rules of
 /// [`CpuStorage::cast`].
+#[inline(always)]
 fn cast_values<T: ToF64>(x: &[T], from: DType, to: DType, out: &mut Buf) {
     let f = |x: T| x.f64();
     match out {
@@ -546,23 +568,116 @@ fn cast_values<T: ToF64>(x: &[T], from: DType, to: DType, out: &mut Buf) {
     }
 }
 
-/// Evaluates the live nodes for elements `start..start + len` into `scratch`.
-fn eval_chunk(l: &Lowered, inputs: &[CpuInput], start: usize, len: usize, scratch: &mut [Buf]) {
+/// Where each live node of a CPU program keeps its chunk: scratch buffers are shared by
+/// registers whose lifetimes do not overlap (so the chunk's working set stays in L1), and the
+/// values that are the same for every chunk (constants, scalar inputs) are filled once per task.
+struct Slots {
+    /// Scratch index of each node (`usize::MAX` for dead nodes).
+    of: Vec<usize>,
+    /// The dtype each scratch buffer is created with.
+    dtypes: Vec<DType>,
+    /// Nodes filled once per task.
+    hoisted: Vec<bool>,
+}
+
+fn assign_slots(l: &Lowered, classes: &[Class]) -> Slots {
+    let n = l.nodes.len();
+    let operands = |node: Node| -> Vec<usize> {
+        match node {
+            Node::Load(_) | Node::Const(_) => vec![],
+            Node::Cast(a) | Node::Unary(_, a) => vec![a],
+            Node::Binary(_, a, b) | Node::Compare(_, a, b) => vec![a, b],
+            Node::Select(c, a, b) => vec![c, a, b],
+        }
+    };
+    let hoisted: Vec<bool> = l
+        .nodes
+        .iter()
+        .map(|&(node, _)| match node {
+            Node::Const(_) => true,
+            Node::Load(i) => classes[i] == Class::Scalar,
+            _ => false,
+        })
+        .collect();
+    let mut last_use = vec![0usize; n];
+    for (k, node, _) in l.live_nodes() {
+        for a in operands(node) {
+            last_use[a] = last_use[a].max(k);
+        }
+    }
+    for &o in &l.outputs {
+        last_use[o] = usize::MAX;
+    }
+    let mut of = vec![usize::MAX; n];
+    let mut dtypes: Vec<DType> = vec![];
+    let mut free: Vec<usize> = vec![];
     for (k, node, dtype) in l.live_nodes() {
-        let (done, rest) = scratch.split_at_mut(k);
-        let out = &mut rest[0];
+        let slot = match free.iter().position(|&f| !hoisted[k] && Buf::kind(dtypes[f]) == Buf::kind(dtype)) {
+            Some(p) => free.swap_remove(p),
+            None => {
+                dtypes.push(dtype);
+                dtypes.len() - 1
+            }
+        };
+        of[k] = slot;
+        let mut ops = operands(node);
+        ops.sort_unstable();
+        ops.dedup();
+        for a in ops {
+            if last_use[a] == k && !hoisted[a] {
+                free.push(of[a]);
+            }
+        }
+    }
+    Slots { of, dtypes, hoisted }
+}
+
+/// Fills the hoisted nodes' buffers (constants and scalar inputs) for a whole task.
+fn fill_hoisted(l: &Lowered, inputs: &[CpuInput], slots: &Slots, scratch: &mut [Buf]) {
+    for (k, node, _) in l.live_nodes() {
+        if !slots.hoisted[k] {
+            continue;
+        }
+        let out = &mut scratch[slots.of[k]];
+        match node {
+            Node::Load(i) => load(&inputs[i], 0, CHUNK, out),
+            Node::Const(v) => match out {
+                Buf::F32(o) => o.fill(v as f32),
+                Buf::F64(o) => o.fill(v),
+                Buf::I32(o) => o.fill(v as i32),
+                Buf::U32(o) => o.fill(v as u32),
+                Buf::Bool(o) => o.fill(v != 0.0),
+            },
+            _ => unreachable!("only constants and scalar loads are hoisted"),
+        }
+    }
+}
+
+/// Evaluates the live nodes for elements `start..start + len` into their scratch buffers.
+#[inline(always)]
+fn eval_chunk(
+    l: &Lowered,
+    inputs: &[CpuInput],
+    slots: &Slots,
+    start: usize,
+    len: usize,
+    scratch: &mut [Buf],
+) {
+    for (k, node, dtype) in l.live_nodes() {
+        if slots.hoisted[k] {
+            continue;
+        }
+        let slot = slots.of[k];
+        // The node's buffer is taken out while its operands (other buffers) are read.
+        let mut taken = std::mem::replace(&mut scratch[slot], Buf::Bool(Vec::new()));
+        let out = &mut taken;
+        let done = |a: usize| &scratch[slots.of[a]];
         match node {
             Node::Load(i) => load(&inputs[i], start, len, out),
-            Node::Const(v) => match out {
-                Buf::F32(o) => o[..len].fill(v as f32),
-                Buf::F64(o) => o[..len].fill(v),
-                Buf::I32(o) => o[..len].fill(v as i32),
-                Buf::U32(o) => o[..len].fill(v as u32),
-                Buf::Bool(o) => o[..len].fill(v != 0.0),
-            },
+            Node::Const(_) => unreachable!("constants are hoisted"),
             Node::Cast(a) => {
                 let from = l.nodes[a].1;
-                match &done[a] {
+                match done(a) {
                     Buf::F32(x) => cast_values(&x[..len], from, dtype, out),
                     Buf::F64(x) => cast_values(&x[..len], from, dtype, out),
                     Buf::I32(x) => cast_values(&x[..len], from, dtype, out),
@@ -570,7 +685,7 @@ fn eval_chunk(l: &Lowered, inputs: &[CpuInput], start: usize, len: usize, scratc
                     Buf::Bool(x) => cast_values(&x[..len], from, dtype, out),
                 }
             }
-            Node::Unary(op, a) => match (&done[a], out) {
+            Node::Unary(op, a) => match (done(a), out) {
                 (Buf::F32(x), Buf::F32(o)) => {
                     unary_float(op, &x[..len], &mut o[..len]);
                     round_to(dtype, &mut o[..len]);
@@ -584,7 +699,7 @@ fn eval_chunk(l: &Lowered, inputs: &[CpuInput], start: usize, len: usize, scratc
                 }
                 _ => unreachable!("lowered unary operands have the node's dtype"),
             },
-            Node::Binary(op, a, b) => match (&done[a], &done[b], out) {
+            Node::Binary(op, a, b) => match (done(a), done(b), out) {
                 (Buf::F32(x), Buf::F32(y), Buf::F32(o)) => {
                     binary_arms!(op, x[..len], y[..len], o[..len], |u, v, f| f.f32(u, v));
                     round_to(dtype, &mut o[..len]);
@@ -606,7 +721,7 @@ fn eval_chunk(l: &Lowered, inputs: &[CpuInput], start: usize, len: usize, scratc
             Node::Compare(op, a, b) => {
                 let Buf::Bool(o) = out else { unreachable!("comparisons give bool") };
                 let o = &mut o[..len];
-                match (&done[a], &done[b]) {
+                match (done(a), done(b)) {
                     (Buf::F32(x), Buf::F32(y)) => compare(op, &x[..len], &y[..len], o, |v| v as f64),
                     (Buf::F64(x), Buf::F64(y)) => compare(op, &x[..len], &y[..len], o, |v| v),
                     (Buf::I32(x), Buf::I32(y)) => compare(op, &x[..len], &y[..len], o, |v| v as f64),
@@ -616,9 +731,9 @@ fn eval_chunk(l: &Lowered, inputs: &[CpuInput], start: usize, len: usize, scratc
                 }
             }
             Node::Select(c, a, b) => {
-                let Buf::Bool(c) = &done[c] else { unreachable!("the condition is cast to bool") };
+                let Buf::Bool(c) = done(c) else { unreachable!("the condition is cast to bool") };
                 let c = &c[..len];
-                match (&done[a], &done[b], out) {
+                match (done(a), done(b), out) {
                     (Buf::F32(x), Buf::F32(y), Buf::F32(o)) => select(c, &x[..len], &y[..len], &mut o[..len]),
                     (Buf::F64(x), Buf::F64(y), Buf::F64(o)) => select(c, &x[..len], &y[..len], &mut o[..len]),
                     (Buf::I32(x), Buf::I32(y), Buf::I32(o)) => select(c, &x[..len], &y[..len], &mut o[..len]),
@@ -630,47 +745,195 @@ fn eval_chunk(l: &Lowered, inputs: &[CpuInput], start: usize, len: usize, scratc
                 }
             }
         }
+        scratch[slot] = taken;
     }
 }
 
-/// One output's slice for one task.
+/// One output's slice for one task, not yet written.
 enum OutSlice<'a> {
-    F32(&'a mut [f32]),
-    F64(&'a mut [f64]),
-    F16(&'a mut [f16]),
-    BF16(&'a mut [bf16]),
-    I32(&'a mut [i32]),
-    U32(&'a mut [u32]),
-    Bool(&'a mut [bool]),
+    F32(&'a mut [MaybeUninit<f32>]),
+    F64(&'a mut [MaybeUninit<f64>]),
+    F16(&'a mut [MaybeUninit<f16>]),
+    BF16(&'a mut [MaybeUninit<bf16>]),
+    I32(&'a mut [MaybeUninit<i32>]),
+    U32(&'a mut [MaybeUninit<u32>]),
+    Bool(&'a mut [MaybeUninit<bool>]),
 }
 
-fn split_output(s: &mut CpuStorage) -> Vec<OutSlice<'_>> {
-    match s {
-        CpuStorage::F32(v) => v.chunks_mut(TASK).map(OutSlice::F32).collect(),
-        CpuStorage::F64(v) => v.chunks_mut(TASK).map(OutSlice::F64).collect(),
-        CpuStorage::F16(v) => v.chunks_mut(TASK).map(OutSlice::F16).collect(),
-        CpuStorage::BF16(v) => v.chunks_mut(TASK).map(OutSlice::BF16).collect(),
-        CpuStorage::I32(v) => v.chunks_mut(TASK).map(OutSlice::I32).collect(),
-        CpuStorage::U32(v) => v.chunks_mut(TASK).map(OutSlice::U32).collect(),
-        CpuStorage::Bool(v) => v.chunks_mut(TASK).map(OutSlice::Bool).collect(),
+/// An output's storage while the tasks write it: allocated, not initialized.
+enum OutVec {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    F16(Vec<f16>),
+    BF16(Vec<bf16>),
+    I32(Vec<i32>),
+    U32(Vec<u32>),
+    Bool(Vec<bool>),
+}
+
+impl OutVec {
+    fn with_capacity(dtype: DType, n: usize) -> OutVec {
+        match dtype {
+            DType::F32 => OutVec::F32(Vec::with_capacity(n)),
+            DType::F64 => OutVec::F64(Vec::with_capacity(n)),
+            DType::F16 => OutVec::F16(Vec::with_capacity(n)),
+            DType::BF16 => OutVec::BF16(Vec::with_capacity(n)),
+            DType::I32 => OutVec::I32(Vec::with_capacity(n)),
+            DType::U32 => OutVec::U32(Vec::with_capacity(n)),
+            DType::Bool => OutVec::Bool(Vec::with_capacity(n)),
+        }
     }
+
+    /// The first `n` (uninitialized) elements, cut into task slices.
+    fn split(&mut self, n: usize) -> Vec<OutSlice<'_>> {
+        match self {
+            OutVec::F32(v) => v.spare_capacity_mut()[..n].chunks_mut(TASK).map(OutSlice::F32).collect(),
+            OutVec::F64(v) => v.spare_capacity_mut()[..n].chunks_mut(TASK).map(OutSlice::F64).collect(),
+            OutVec::F16(v) => v.spare_capacity_mut()[..n].chunks_mut(TASK).map(OutSlice::F16).collect(),
+            OutVec::BF16(v) => v.spare_capacity_mut()[..n].chunks_mut(TASK).map(OutSlice::BF16).collect(),
+            OutVec::I32(v) => v.spare_capacity_mut()[..n].chunks_mut(TASK).map(OutSlice::I32).collect(),
+            OutVec::U32(v) => v.spare_capacity_mut()[..n].chunks_mut(TASK).map(OutSlice::U32).collect(),
+            OutVec::Bool(v) => v.spare_capacity_mut()[..n].chunks_mut(TASK).map(OutSlice::Bool).collect(),
+        }
+    }
+
+    /// The storage, once every one of its `n` elements has been written.
+    ///
+    /// # Safety
+    /// Elements `0..n` must all have been initialized through [`OutVec::split`]'s slices.
+    unsafe fn assume_init(self, n: usize) -> CpuStorage {
+        // SAFETY: the caller guarantees the first n elements are initialized; n <= capacity.
+        unsafe {
+            match self {
+                OutVec::F32(mut v) => {
+                    v.set_len(n);
+                    CpuStorage::F32(v)
+                }
+                OutVec::F64(mut v) => {
+                    v.set_len(n);
+                    CpuStorage::F64(v)
+                }
+                OutVec::F16(mut v) => {
+                    v.set_len(n);
+                    CpuStorage::F16(v)
+                }
+                OutVec::BF16(mut v) => {
+                    v.set_len(n);
+                    CpuStorage::BF16(v)
+                }
+                OutVec::I32(mut v) => {
+                    v.set_len(n);
+                    CpuStorage::I32(v)
+                }
+                OutVec::U32(mut v) => {
+                    v.set_len(n);
+                    CpuStorage::U32(v)
+                }
+                OutVec::Bool(mut v) => {
+                    v.set_len(n);
+                    CpuStorage::Bool(v)
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn write_all<T: Copy, U: Copy>(o: &mut [MaybeUninit<U>], x: &[T], conv: impl Fn(T) -> U) {
+    o.iter_mut().zip(x).for_each(|(o, &x)| {
+        o.write(conv(x));
+    });
 }
 
 /// Writes a register's chunk to `out[at..at + len]`.
+#[inline(always)]
 fn store(out: &mut OutSlice, at: usize, len: usize, buf: &Buf) {
     match (out, buf) {
-        (OutSlice::F32(o), Buf::F32(x)) => o[at..at + len].copy_from_slice(&x[..len]),
-        (OutSlice::F16(o), Buf::F32(x)) => {
-            o[at..at + len].iter_mut().zip(x).for_each(|(o, &x)| *o = f16::from_f32(x))
-        }
-        (OutSlice::BF16(o), Buf::F32(x)) => {
-            o[at..at + len].iter_mut().zip(x).for_each(|(o, &x)| *o = bf16::from_f32(x))
-        }
-        (OutSlice::F64(o), Buf::F64(x)) => o[at..at + len].copy_from_slice(&x[..len]),
-        (OutSlice::I32(o), Buf::I32(x)) => o[at..at + len].copy_from_slice(&x[..len]),
-        (OutSlice::U32(o), Buf::U32(x)) => o[at..at + len].copy_from_slice(&x[..len]),
-        (OutSlice::Bool(o), Buf::Bool(x)) => o[at..at + len].copy_from_slice(&x[..len]),
+        (OutSlice::F32(o), Buf::F32(x)) => write_all(&mut o[at..at + len], &x[..len], |x| x),
+        (OutSlice::F16(o), Buf::F32(x)) => write_all(&mut o[at..at + len], &x[..len], f16::from_f32),
+        (OutSlice::BF16(o), Buf::F32(x)) => write_all(&mut o[at..at + len], &x[..len], bf16::from_f32),
+        (OutSlice::F64(o), Buf::F64(x)) => write_all(&mut o[at..at + len], &x[..len], |x| x),
+        (OutSlice::I32(o), Buf::I32(x)) => write_all(&mut o[at..at + len], &x[..len], |x| x),
+        (OutSlice::U32(o), Buf::U32(x)) => write_all(&mut o[at..at + len], &x[..len], |x| x),
+        (OutSlice::Bool(o), Buf::Bool(x)) => write_all(&mut o[at..at + len], &x[..len], |x| x),
         _ => unreachable!("outputs have their register's dtype"),
+    }
+}
+
+/// Flushes f32/f64 denormals to zero (inputs and results: MXCSR's DAZ and FTZ) on this thread
+/// while it lives, as XLA's CPU backend does and as GPUs do. Without it, an optimizer's moments
+/// that decay into the denormal range (dead units) stay there forever and every step's
+/// arithmetic on them runs through the slow microcode path.
+struct FlushDenormals {
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    saved: u32,
+}
+
+impl FlushDenormals {
+    #[allow(deprecated)]
+    fn new() -> FlushDenormals {
+        #[cfg(target_arch = "x86")]
+        use std::arch::x86::{_mm_getcsr, _mm_setcsr};
+        #[cfg(target_arch = "x86_64")]
+        use std::arch::x86_64::{_mm_getcsr, _mm_setcsr};
+        #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+        {
+            // SAFETY: reading and writing MXCSR only changes this thread's float flags.
+            let saved = unsafe { _mm_getcsr() };
+            unsafe { _mm_setcsr(saved | 0x8040) };
+            FlushDenormals { saved }
+        }
+        #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+        FlushDenormals {}
+    }
+}
+
+impl Drop for FlushDenormals {
+    #[allow(deprecated)]
+    fn drop(&mut self) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: restores the flags read in `new`.
+        unsafe {
+            std::arch::x86_64::_mm_setcsr(self.saved)
+        };
+        #[cfg(target_arch = "x86")]
+        // SAFETY: restores the flags read in `new`.
+        unsafe {
+            std::arch::x86::_mm_setcsr(self.saved)
+        };
+    }
+}
+
+/// The elements `begin..end` of a CPU program, chunk by chunk.
+struct Task<'a> {
+    l: &'a Lowered,
+    inputs: &'a [CpuInput<'a>],
+    slots: &'a Slots,
+    begin: usize,
+    end: usize,
+}
+
+impl Task<'_> {
+    #[inline(always)]
+    fn run_inline(&self, slices: &mut [OutSlice], scratch: &mut [Buf]) {
+        for start in (self.begin..self.end).step_by(CHUNK) {
+            let len = CHUNK.min(self.end - start);
+            eval_chunk(self.l, self.inputs, self.slots, start, len, scratch);
+            for (slice, &o) in slices.iter_mut().zip(&self.l.outputs) {
+                store(slice, start - self.begin, len, &scratch[self.slots.of[o]]);
+            }
+        }
+    }
+
+    fn run(&self, slices: &mut [OutSlice], scratch: &mut [Buf]) {
+        self.run_inline(slices, scratch)
+    }
+
+    /// The same loops compiled for AVX2 (8 lanes; the same IEEE operations, so the same values).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn run_avx2(&self, slices: &mut [OutSlice], scratch: &mut [Buf]) {
+        self.run_inline(slices, scratch)
     }
 }
 
@@ -697,37 +960,41 @@ fn cpu_fused(
             CpuInput { data, class, dims, strides }
         })
         .collect();
-    let mut outs: Vec<CpuStorage> = l.outputs.iter().map(|&o| CpuStorage::zeros(l.nodes[o].1, n)).collect();
+    let slots = assign_slots(l, classes);
+    let mut outs: Vec<OutVec> = l.outputs.iter().map(|&o| OutVec::with_capacity(l.nodes[o].1, n)).collect();
     let ntasks = n.div_ceil(TASK);
     let mut tasks: Vec<Vec<OutSlice>> = (0..ntasks).map(|_| Vec::with_capacity(outs.len())).collect();
     for o in outs.iter_mut() {
-        for (t, s) in split_output(o).into_iter().enumerate() {
+        for (t, s) in o.split(n).into_iter().enumerate() {
             tasks[t].push(s);
         }
     }
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = std::arch::is_x86_feature_detected!("avx2");
     let run = |(t, mut slices): (usize, Vec<OutSlice>)| {
-        let mut scratch: Vec<Buf> = l
-            .nodes
-            .iter()
-            .zip(&l.live)
-            .map(|(&(_, d), &live)| if live { Buf::new(d) } else { Buf::Bool(Vec::new()) })
-            .collect();
+        let _flush = FlushDenormals::new();
+        let mut scratch: Vec<Buf> = slots.dtypes.iter().map(|&d| Buf::new(d)).collect();
+        fill_hoisted(l, &inputs, &slots, &mut scratch);
         let begin = t * TASK;
         let end = (begin + TASK).min(n);
-        for start in (begin..end).step_by(CHUNK) {
-            let len = CHUNK.min(end - start);
-            eval_chunk(l, &inputs, start, len, &mut scratch);
-            for (slice, &o) in slices.iter_mut().zip(&l.outputs) {
-                store(slice, start - begin, len, &scratch[o]);
-            }
+        let task = Task { l, inputs: &inputs, slots: &slots, begin, end };
+        #[cfg(target_arch = "x86_64")]
+        if avx2 {
+            // SAFETY: the CPU has AVX2 (checked above).
+            unsafe { task.run_avx2(&mut slices, &mut scratch) };
+            return;
         }
+        task.run(&mut slices, &mut scratch);
     };
-    if ntasks > 1 {
+    // Small programs run on the calling thread: a split saves less than waking a worker costs.
+    if ntasks > 1 && n >= PAR_MIN {
         tasks.into_par_iter().enumerate().for_each(run);
     } else {
         tasks.into_iter().enumerate().for_each(run);
     }
-    outs
+    // SAFETY: the tasks cover 0..n in TASK-sized slices, and each stores every chunk of its
+    // slice for every output.
+    outs.into_iter().map(|o| unsafe { o.assume_init(n) }).collect()
 }
 
 // ---------------------------------------------------------------------------------------------

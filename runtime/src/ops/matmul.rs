@@ -119,34 +119,44 @@ struct SendPtr<T>(*const T);
 unsafe impl<T> Send for SendPtr<T> {}
 unsafe impl<T> Sync for SendPtr<T> {}
 
+/// Output elements (M x N x K multiply-adds) from which a single product is split over threads.
+const GEMM_SPLIT_MIN: usize = 1 << 20;
+
 fn cpu_gemm_float<T: GemmFloat>(g: &Gemm, a: &[T], b: &[T]) -> Vec<T> {
     let (m, n, k) = (g.m, g.n, g.k);
-    let mut out = vec![T::default(); g.count() * m * n];
+    let count = g.count();
+    let mut out: Vec<T> = Vec::with_capacity(count * m * n);
     let (ars, acs) = g.a_rc();
     let (brs, bcs) = g.b_rc();
     let threads = rayon::current_num_threads();
-    let count = g.count();
-    // Many small products: one task per batch entry. Few large ones: gemm's own threads.
+    // Many small products: one task per batch entry. Few large ones: each product's output is
+    // cut into one block per thread (rows when B is the smaller operand to re-read, else
+    // columns), each block a single-threaded gemm. Every element is accumulated over K in the
+    // same order as by one whole-matrix call (gemm's K blocking depends on K only), so the
+    // values do not depend on the split.
     let per_batch = count >= threads && m * n * k < (1 << 21);
     let (pa, pb) = (SendPtr(a.as_ptr()), SendPtr(b.as_ptr()));
-    let run = |z: usize, dst: &mut [T], par: gemm::Parallelism| {
+    let po = SendPtr(out.as_mut_ptr() as *const T);
+    // One block: rows r0..r0 + rows, columns c0..c0 + cols of product z.
+    let block = |z: usize, r0: usize, rows: usize, c0: usize, cols: usize| {
         let (oa, ob) = g.offsets(z);
-        let (pa, pb) = (pa, pb);
+        let (pa, pb, po) = (pa, pb, po);
         // SAFETY: `plan` checked the shapes, so every index `o + i * rs + j * cs` of the M x K
-        // (K x N) matrix at offset `oa` (`ob`) lies inside `a` (`b`), and `dst` holds M x N.
+        // (K x N) matrix at offset `oa` (`ob`) lies inside `a` (`b`); the block lies inside
+        // product z of `out` (capacity count * M * N), and blocks of different calls are disjoint.
         unsafe {
             gemm::gemm(
-                m,
-                n,
+                rows,
+                cols,
                 k,
-                dst.as_mut_ptr(),
+                (po.0 as *mut T).add(z * m * n + r0 * n + c0),
                 1,
                 n as isize,
                 false,
-                pa.0.add(oa),
+                pa.0.add(oa + r0 * ars),
                 acs as isize,
                 ars as isize,
-                pb.0.add(ob),
+                pb.0.add(ob + c0 * bcs),
                 bcs as isize,
                 brs as isize,
                 T::default(),
@@ -154,20 +164,33 @@ fn cpu_gemm_float<T: GemmFloat>(g: &Gemm, a: &[T], b: &[T]) -> Vec<T> {
                 false,
                 false,
                 false,
-                par,
+                gemm::Parallelism::None,
             );
         }
     };
-    if per_batch {
-        out.par_chunks_mut(m * n).enumerate().for_each(|(z, dst)| run(z, dst, gemm::Parallelism::None));
+    if m * n == 0 {
+    } else if per_batch {
+        (0..count).into_par_iter().for_each(|z| block(z, 0, m, 0, n));
+    } else if threads > 1 && m * n * k >= GEMM_SPLIT_MIN {
+        let split_rows = m >= n;
+        let (len, align) = if split_rows { (m, 16) } else { (n, 16) };
+        let per = len.div_ceil(threads).next_multiple_of(align).min(len);
+        for z in 0..count {
+            (0..len.div_ceil(per)).into_par_iter().for_each(|p| {
+                let (s, w) = (p * per, per.min(len - p * per));
+                if split_rows {
+                    block(z, s, w, 0, n)
+                } else {
+                    block(z, 0, m, s, w)
+                }
+            });
+        }
     } else {
-        let par = if threads > 1 && m * n * k >= 1 << 15 {
-            gemm::Parallelism::Rayon(threads)
-        } else {
-            gemm::Parallelism::None
-        };
-        out.chunks_mut(m * n).enumerate().for_each(|(z, dst)| run(z, dst, par));
+        (0..count).for_each(|z| block(z, 0, m, 0, n));
     }
+    // SAFETY: with k == 0 gemm still writes every element (beta * 0 + alpha-free dst); the
+    // blocks above cover every element of every product.
+    unsafe { out.set_len(count * m * n) };
     out
 }
 
@@ -506,14 +529,20 @@ fn cpu_epilogue_rows<T: Copy + Send + Sync>(
         return;
     }
     let rows_per_task = (PAR_EPILOGUE / n).max(1);
-    out.par_chunks_mut(rows_per_task * n).for_each(|block| {
+    let run = |block: &mut [T]| {
         for row in block.chunks_mut(n) {
             match bias {
                 Some(b) => row.iter_mut().zip(b).for_each(|(x, &c)| *x = map(*x, Some(c))),
                 None => row.iter_mut().for_each(|x| *x = map(*x, None)),
             }
         }
-    });
+    };
+    // Small outputs on the calling thread: a split saves less than waking a worker costs.
+    if out.len() < 4 * PAR_EPILOGUE {
+        run(out);
+    } else {
+        out.par_chunks_mut(rows_per_task * n).for_each(run);
+    }
 }
 
 /// Elements per rayon task of the CPU epilogue.
@@ -530,7 +559,20 @@ fn cpu_epilogue(out: &mut CpuStorage, n: usize, bias: Option<&CpuStorage>, act: 
                 Some(CpuStorage::F32(b)) => Some(b.as_slice()),
                 _ => None,
             };
-            cpu_epilogue_rows(o, n, b, |x, c| f32_act(c.map_or(x, |c| x + c)));
+            // One loop per (activation, bias) pair, so each one vectorizes.
+            macro_rules! rows {
+                ($act:expr) => {
+                    match b {
+                        Some(b) => cpu_epilogue_rows(o, n, Some(b), |x, c| $act(x + c.unwrap_or(0.0))),
+                        None => cpu_epilogue_rows(o, n, None, |x, _| $act(x)),
+                    }
+                };
+            }
+            match act {
+                Epilogue::Linear => rows!(|x: f32| x),
+                Epilogue::Relu => rows!(|x: f32| UnaryOp::Relu.apply::<f32>(x)),
+                _ => rows!(f32_act),
+            }
         }
         CpuStorage::F64(o) => {
             let b = match bias {

@@ -271,6 +271,89 @@ fn cpu_reduce_typed<T: Element>(v: &[T], rows: usize, len: usize, op: ReduceOp) 
     }
 }
 
+/// Folds the columns of a row-major `[len, cols]` array: `out[c]` combines `v[i * cols + c]` for
+/// `i` in order, chunked as [`fold_row`] chunks a row, so the values equal those of reducing the
+/// transposed array's rows, without the transpose.
+fn fold_cols<T: Copy + Sync, A: Copy + Send + Sync>(
+    v: &[T],
+    len: usize,
+    cols: usize,
+    init: A,
+    conv: impl Fn(T) -> A + Sync,
+    comb: impl Fn(A, A) -> A + Sync,
+) -> Vec<A> {
+    let sweep = |c0: usize, rows: std::ops::Range<usize>, acc: &mut [A]| {
+        let w = acc.len();
+        for i in rows {
+            let row = &v[i * cols + c0..i * cols + c0 + w];
+            acc.iter_mut().zip(row).for_each(|(a, &x)| *a = comb(*a, conv(x)));
+        }
+    };
+    let block = |c0: usize, acc: &mut [A]| {
+        if len >= CPU_PAR_MIN {
+            let mut part = vec![init; acc.len()];
+            for i0 in (0..len).step_by(CPU_CHUNK) {
+                part.fill(init);
+                sweep(c0, i0..(i0 + CPU_CHUNK).min(len), &mut part);
+                acc.iter_mut().zip(&part).for_each(|(a, &p)| *a = comb(*a, p));
+            }
+        } else {
+            sweep(c0, 0..len, acc);
+        }
+    };
+    let mut out = vec![init; cols];
+    let threads = rayon::current_num_threads();
+    if threads > 1 && cols >= 64 && cols * len >= 4 * CPU_PAR_MIN {
+        let per = cols.div_ceil(threads).next_multiple_of(16);
+        out.par_chunks_mut(per).enumerate().for_each(|(k, acc)| block(k * per, acc));
+    } else {
+        block(0, &mut out);
+    }
+    out
+}
+
+fn cpu_reduce_cols_typed<T: Element>(v: &[T], len: usize, cols: usize, op: ReduceOp) -> CpuStorage {
+    let dtype = T::DTYPE;
+    if dtype.is_float() {
+        let conv = |x: T| x.to_f64();
+        let init = op.identity(DType::F64);
+        let out = match op {
+            ReduceOp::Sum => fold_cols(v, len, cols, init, conv, |a, b| a + b),
+            ReduceOp::Prod => fold_cols(v, len, cols, init, conv, |a, b| a * b),
+            _ => fold_cols(v, len, cols, init, conv, |a, b| combine_f64(op, a, b)),
+        };
+        CpuStorage::from_f64(acc_dtype(dtype), out)
+    } else {
+        let conv = |x: T| x.to_f64() as i64;
+        let init = op.identity(dtype) as i64;
+        let out = match op {
+            ReduceOp::Sum => fold_cols(v, len, cols, init, conv, |a: i64, b| a.wrapping_add(b)),
+            _ => fold_cols(v, len, cols, init, conv, |a, b| combine_i64(op, a, b)),
+        };
+        match dtype {
+            DType::U32 => CpuStorage::U32(out.into_iter().map(|v| v as u32).collect()),
+            _ => CpuStorage::I32(out.into_iter().map(|v| v as i32).collect()),
+        }
+    }
+}
+
+/// Whether every reduced axis comes before every kept one (ignoring size-1 dims), so the
+/// input is a row-major `[len, rows]` array reduced over its columns.
+fn leading_axes(dims: &[usize], axes: &[usize]) -> bool {
+    let mut seen_kept = false;
+    for (d, &n) in dims.iter().enumerate() {
+        if n == 1 {
+            continue;
+        }
+        if !axes.contains(&d) {
+            seen_kept = true;
+        } else if seen_kept {
+            return false;
+        }
+    }
+    true
+}
+
 fn cpu_reduce_rows(s: &CpuStorage, rows: usize, len: usize, op: ReduceOp) -> CpuStorage {
     crate::with_cpu_storage!(s, v => cpu_reduce_typed(v, rows, len, op))
 }
@@ -433,6 +516,13 @@ fn reduce_acc(op: ReduceOp, x: &Tensor, axes: Option<&[i64]>, keepdims: bool) ->
         ));
     }
     let src = if x.dtype() == DType::Bool { cast(x, DType::I32)? } else { x.clone() };
+    if let Storage::Cpu(s) = src.storage() {
+        // Leading axes reduced (a bias gradient's batch sum): fold columns, no transpose.
+        if !op.is_arg() && p.rows > 1 && p.len > 0 && leading_axes(src.dims(), &p.axes) {
+            let out = crate::with_cpu_storage!(s, v => cpu_reduce_cols_typed(v, p.len, p.rows, op));
+            return Tensor::from_storage(Storage::Cpu(out), &p.out_dims);
+        }
+    }
     let rows = rows_view(&src, &p.axes, p.rows, p.len)?;
     reduce_rows(&rows, p.rows, p.len, op)?.with_dims(&p.out_dims)
 }
