@@ -239,3 +239,49 @@ impl CpuStorage {
 fn element_dtype<T: Element>(_: &[T]) -> DType {
     T::DTYPE
 }
+
+/// Recycled f32 host buffers. Large CPU outputs (fused programs, matrix products) come from
+/// here, and the buffers of dropped f32 CPU storages go back (see `Drop for Storage`), so a
+/// training step reuses last step's memory, still warm in cache, instead of asking the system
+/// allocator for fresh pages (glibc returns big freed blocks to the OS, and every step then
+/// page-faults them back in). Bounded in count and bytes.
+pub(crate) mod f32_pool {
+    use std::sync::Mutex;
+
+    /// Buffers smaller than this (elements) are left to the allocator.
+    pub(crate) const MIN: usize = 1 << 14;
+    const MAX_BUFFERS: usize = 64;
+    const MAX_BYTES: usize = 256 << 20;
+
+    static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
+
+    /// An empty vector with room for `n` elements: a recycled one of a close capacity if any.
+    pub(crate) fn take(n: usize) -> Vec<f32> {
+        if n >= MIN {
+            let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+            let best = pool
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.capacity() >= n && v.capacity() <= n + n / 4)
+                .min_by_key(|(_, v)| v.capacity())
+                .map(|(i, _)| i);
+            if let Some(i) = best {
+                return pool.swap_remove(i);
+            }
+        }
+        Vec::with_capacity(n)
+    }
+
+    /// Keeps `v`'s memory for a later `take` (or frees it when the pool is full).
+    pub(crate) fn give(mut v: Vec<f32>) {
+        if v.capacity() < MIN {
+            return;
+        }
+        let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+        let bytes: usize = pool.iter().map(|b| b.capacity() * 4).sum();
+        if pool.len() < MAX_BUFFERS && bytes + v.capacity() * 4 <= MAX_BYTES {
+            v.clear();
+            pool.push(v);
+        }
+    }
+}

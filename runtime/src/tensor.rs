@@ -82,6 +82,17 @@ pub enum Storage {
     Gpu(GpuStorage),
 }
 
+impl Drop for Storage {
+    /// Large f32 host buffers go back to the pool that CPU ops allocate their outputs from.
+    fn drop(&mut self) {
+        if let Storage::Cpu(CpuStorage::F32(v)) = self {
+            if v.capacity() >= crate::element::f32_pool::MIN {
+                crate::element::f32_pool::give(std::mem::take(v));
+            }
+        }
+    }
+}
+
 impl Storage {
     pub fn dtype(&self) -> DType {
         match self {

@@ -774,7 +774,7 @@ enum OutVec {
 impl OutVec {
     fn with_capacity(dtype: DType, n: usize) -> OutVec {
         match dtype {
-            DType::F32 => OutVec::F32(Vec::with_capacity(n)),
+            DType::F32 => OutVec::F32(crate::element::f32_pool::take(n)),
             DType::F64 => OutVec::F64(Vec::with_capacity(n)),
             DType::F16 => OutVec::F16(Vec::with_capacity(n)),
             DType::BF16 => OutVec::BF16(Vec::with_capacity(n)),

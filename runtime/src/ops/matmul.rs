@@ -99,10 +99,19 @@ fn plan(op: &'static str, a: &[usize], b: &[usize], ta: bool, tb: bool) -> Resul
 /// The float types `gemm` multiplies natively.
 trait GemmFloat: Copy + Default + Send + Sync + 'static {
     const ONE: Self;
+
+    /// An empty vector with room for `n` elements.
+    fn alloc(n: usize) -> Vec<Self> {
+        Vec::with_capacity(n)
+    }
 }
 
 impl GemmFloat for f32 {
     const ONE: f32 = 1.0;
+
+    fn alloc(n: usize) -> Vec<f32> {
+        crate::element::f32_pool::take(n)
+    }
 }
 
 impl GemmFloat for f64 {
@@ -125,7 +134,7 @@ const GEMM_SPLIT_MIN: usize = 1 << 20;
 fn cpu_gemm_float<T: GemmFloat>(g: &Gemm, a: &[T], b: &[T]) -> Vec<T> {
     let (m, n, k) = (g.m, g.n, g.k);
     let count = g.count();
-    let mut out: Vec<T> = Vec::with_capacity(count * m * n);
+    let mut out: Vec<T> = T::alloc(count * m * n);
     let (ars, acs) = g.a_rc();
     let (brs, bcs) = g.b_rc();
     let threads = rayon::current_num_threads();
