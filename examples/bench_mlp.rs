@@ -37,7 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     let mut model = Model::sequential_with(&[784], layers)?;
     model.compile(
-        CompileArgs::new("adam", "sparse_categorical_crossentropy").metrics(&["accuracy"]).device(device.clone()),
+        CompileArgs::new("adam", "sparse_categorical_crossentropy")
+            .metrics(&["accuracy"])
+            .device(device.clone()),
     )?;
     let take = |t: &Tensor, rows: usize| -> Result<Tensor, Box<dyn std::error::Error>> {
         let mut shape: Vec<i64> = t.dims().iter().map(|&d| d as i64).collect();
@@ -45,10 +47,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(ops::slice(t, &vec![0; t.rank()], &shape)?)
     };
     let warm = (batch * 10).min(n);
-    model.fit(take(&x, warm)?, take(&y, warm)?, FitArgs { batch_size: batch, epochs: 1, verbose: 0, ..Default::default() })?;
+    model.fit(
+        take(&x, warm)?,
+        take(&y, warm)?,
+        FitArgs { batch_size: batch, epochs: 1, verbose: 0, ..Default::default() },
+    )?;
     device.synchronize()?;
     let t = Instant::now();
-    let history = model.fit(&x, &y, FitArgs { batch_size: batch, epochs, verbose: 0, ..Default::default() })?;
+    let history =
+        model.fit(&x, &y, FitArgs { batch_size: batch, epochs, verbose: 0, ..Default::default() })?;
     device.synchronize()?;
     let dt = t.elapsed().as_secs_f64();
     let steps = epochs * n.div_ceil(batch);

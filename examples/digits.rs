@@ -27,10 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (x_train, y_train) = train.tensors(1.0 / 16.0, &Device::Cpu)?;
     let (x_test, y_test) = test.tensors(1.0 / 16.0, &Device::Cpu)?;
 
-    let layers: Vec<LayerRef> = vec![
-        Dense::new(128, Some("relu"))?.into(),
-        Dense::new(digits::CLASSES, Some("softmax"))?.into(),
-    ];
+    let layers: Vec<LayerRef> =
+        vec![Dense::new(128, Some("relu"))?.into(), Dense::new(digits::CLASSES, Some("softmax"))?.into()];
     let mut model = Model::sequential_with(&[digits::PIXELS], layers)?;
     model.compile(
         CompileArgs::new("adam", "sparse_categorical_crossentropy")

@@ -17,8 +17,10 @@ fn digits_mlp_reaches_97_percent_on_every_backend() {
     let (xt, yt) = test.tensors(1.0 / 16.0, &Device::Cpu).unwrap();
     for device in common::devices() {
         set_random_seed(42);
-        let layers: Vec<LayerRef> =
-            vec![Dense::new(128, Some("relu")).unwrap().into(), Dense::new(10, Some("softmax")).unwrap().into()];
+        let layers: Vec<LayerRef> = vec![
+            Dense::new(128, Some("relu")).unwrap().into(),
+            Dense::new(10, Some("softmax")).unwrap().into(),
+        ];
         let mut model = Model::sequential_with(&[64], layers).unwrap();
         model
             .compile(
@@ -27,10 +29,16 @@ fn digits_mlp_reaches_97_percent_on_every_backend() {
                     .device(device.clone()),
             )
             .unwrap();
-        let history =
-            model.fit(&x, &y, FitArgs { batch_size: 32, epochs: 50, verbose: 0, ..Default::default() }).unwrap();
+        let history = model
+            .fit(&x, &y, FitArgs { batch_size: 32, epochs: 50, verbose: 0, ..Default::default() })
+            .unwrap();
         let losses = history.get("loss").unwrap();
-        assert!(losses[49] < losses[0] / 5.0, "{device:?}: the loss fell from {} to {}", losses[0], losses[49]);
+        assert!(
+            losses[49] < losses[0] / 5.0,
+            "{device:?}: the loss fell from {} to {}",
+            losses[0],
+            losses[49]
+        );
         let logs = model.evaluate(&xt, &yt, 32, 0).unwrap();
         let acc = logs.get("accuracy").unwrap();
         println!("{device:?}: test_accuracy={acc:.4}");

@@ -35,7 +35,8 @@ fn check_grad(name: &str, xs: &[(Vec<f64>, Vec<usize>)], f: impl for<'g> Fn(&[Sy
     let feeds: Vec<Tensor> = xs.iter().map(|(d, dims)| host(d.clone(), dims)).collect();
     let outs: Vec<Sym> = grads.iter().map(|g| g.unwrap_or_else(|| panic!("{name}: no gradient"))).collect();
     let got = g.evaluate(&outs, &feeds).unwrap();
-    let eval_obj = |feeds: &[Tensor]| -> f64 { g.evaluate(&[obj], feeds).unwrap()[0].to_vec_f64().unwrap()[0] };
+    let eval_obj =
+        |feeds: &[Tensor]| -> f64 { g.evaluate(&[obj], feeds).unwrap()[0].to_vec_f64().unwrap()[0] };
     let h = 1e-6;
     for (k, (data, dims)) in xs.iter().enumerate() {
         let analytic = got[k].to_vec_f64().unwrap();
@@ -108,8 +109,15 @@ fn binary_gradients_match_finite_differences_with_broadcasting() {
         ("minimum", |a, b| a.minimum(b).unwrap(), -2.0, 2.0),
     ];
     for (name, f, lo, hi) in cases {
-        for (da, db) in [(vec![3, 4], vec![3, 4]), (vec![3, 4], vec![4]), (vec![3, 1], vec![1, 4]), (vec![2, 3, 4], vec![3, 1])] {
-            check_grad(name, &[point(&mut rng, &da, lo, hi), point(&mut rng, &db, lo, hi)], |xs| f(xs[0], xs[1]));
+        for (da, db) in [
+            (vec![3, 4], vec![3, 4]),
+            (vec![3, 4], vec![4]),
+            (vec![3, 1], vec![1, 4]),
+            (vec![2, 3, 4], vec![3, 1]),
+        ] {
+            check_grad(name, &[point(&mut rng, &da, lo, hi), point(&mut rng, &db, lo, hi)], |xs| {
+                f(xs[0], xs[1])
+            });
         }
     }
 }
@@ -128,7 +136,9 @@ fn structural_op_gradients_match_finite_differences() {
             xs[0].matmul_t(xs[1], ta, tb).unwrap()
         });
     }
-    check_grad("batched matmul", &[p(&mut rng, &[2, 3, 5]), p(&mut rng, &[5, 4])], |xs| xs[0].matmul(xs[1]).unwrap());
+    check_grad("batched matmul", &[p(&mut rng, &[2, 3, 5]), p(&mut rng, &[5, 4])], |xs| {
+        xs[0].matmul(xs[1]).unwrap()
+    });
     check_grad("matvec", &[p(&mut rng, &[3, 5]), p(&mut rng, &[5])], |xs| xs[0].matmul(xs[1]).unwrap());
     check_grad("vecmat", &[p(&mut rng, &[5]), p(&mut rng, &[5, 2])], |xs| xs[0].matmul(xs[1]).unwrap());
     check_grad("sum", &[p(&mut rng, &[2, 3, 4])], |xs| xs[0].sum(&[1], false).unwrap());
@@ -137,7 +147,9 @@ fn structural_op_gradients_match_finite_differences() {
     check_grad("max", &[p(&mut rng, &[3, 5])], |xs| xs[0].max(&[1], false).unwrap());
     check_grad("min", &[p(&mut rng, &[3, 5])], |xs| xs[0].min(&[0], true).unwrap());
     check_grad("reshape", &[p(&mut rng, &[2, 6])], |xs| xs[0].reshape(&[3, -1]).unwrap().square().unwrap());
-    check_grad("transpose", &[p(&mut rng, &[2, 3, 4])], |xs| xs[0].transpose(&[2, 0, 1]).unwrap().sin().unwrap());
+    check_grad("transpose", &[p(&mut rng, &[2, 3, 4])], |xs| {
+        xs[0].transpose(&[2, 0, 1]).unwrap().sin().unwrap()
+    });
     check_grad("broadcast_like", &[p(&mut rng, &[3, 1]), p(&mut rng, &[3, 4])], |xs| {
         xs[0].broadcast_like(xs[1]).unwrap().mul(xs[1]).unwrap()
     });
@@ -236,13 +248,28 @@ fn shape_inference_errors_name_the_op_and_shapes() {
 
 /// A small MLP train step written directly with graph ops: forward, softmax cross-entropy,
 /// gradients, an SGD update through variable assignments.
-fn mlp_step<'g>(g: &'g Graph, w1: &Variable, b1: &Variable, w2: &Variable) -> (Sym<'g>, Sym<'g>, Vec<(Variable, usize)>) {
+fn mlp_step<'g>(
+    g: &'g Graph,
+    w1: &Variable,
+    b1: &Variable,
+    w2: &Variable,
+) -> (Sym<'g>, Sym<'g>, Vec<(Variable, usize)>) {
     let x = g.input(&[None, Some(6)], DType::F32);
     let y = g.input(&[None, Some(3)], DType::F32);
     let (w1s, b1s, w2s) = (g.variable(w1), g.variable(b1), g.variable(w2));
     let h = x.matmul(w1s).unwrap().add(b1s).unwrap().relu().unwrap();
     let logits = h.matmul(w2s).unwrap();
-    let loss = logits.log_softmax(-1).unwrap().mul(y).unwrap().sum(&[-1], false).unwrap().neg().unwrap().mean_all().unwrap();
+    let loss = logits
+        .log_softmax(-1)
+        .unwrap()
+        .mul(y)
+        .unwrap()
+        .sum(&[-1], false)
+        .unwrap()
+        .neg()
+        .unwrap()
+        .mean_all()
+        .unwrap();
     let grads = gradients(loss, &[w1s, b1s, w2s], None).unwrap();
     let mut updates = vec![];
     for (v, (s, gr)) in [w1, b1, w2].into_iter().zip([w1s, b1s, w2s].into_iter().zip(grads)) {
@@ -276,14 +303,20 @@ fn fused_plans_train_like_unfused_ones_on_every_backend() {
             );
             let g = Graph::new();
             let (loss, _, updates) = mlp_step(&g, &w1, &b1, &w2);
-            let plan = Plan::new(&g, &[loss.id], &updates, &PlanOptions { device: device.clone(), fuse }).unwrap();
+            let plan =
+                Plan::new(&g, &[loss.id], &updates, &PlanOptions { device: device.clone(), fuse }).unwrap();
             if fuse {
                 let counts = plan.op_counts();
-                assert!(counts.iter().any(|(n, _)| *n == "matmul_fused"), "bias+relu fused into the matmul: {counts:?}");
+                assert!(
+                    counts.iter().any(|(n, _)| *n == "matmul_fused"),
+                    "bias+relu fused into the matmul: {counts:?}"
+                );
                 assert!(counts.iter().any(|(n, _)| *n == "fused"), "elementwise chains fused: {counts:?}");
             }
-            let x = Tensor::from_cpu(CpuStorage::from_f64(DType::F32, xd.clone()), &[5, 6], &Device::Cpu).unwrap();
-            let y = Tensor::from_cpu(CpuStorage::from_f64(DType::F32, yd.clone()), &[5, 3], &Device::Cpu).unwrap();
+            let x = Tensor::from_cpu(CpuStorage::from_f64(DType::F32, xd.clone()), &[5, 6], &Device::Cpu)
+                .unwrap();
+            let y = Tensor::from_cpu(CpuStorage::from_f64(DType::F32, yd.clone()), &[5, 3], &Device::Cpu)
+                .unwrap();
             let recorded = plan.record(&[vec![5, 6], vec![5, 3]]).unwrap();
             let mut losses = vec![];
             for _ in 0..4 {
@@ -303,7 +336,10 @@ fn fused_plans_train_like_unfused_ones_on_every_backend() {
                 None => reference = Some(state),
                 Some(r) => {
                     for (i, (a, b)) in state.iter().zip(r).enumerate() {
-                        assert!((a - b).abs() <= 1e-4 + 1e-4 * b.abs(), "{device:?} fuse={fuse}: value {i}: {a} vs {b}");
+                        assert!(
+                            (a - b).abs() <= 1e-4 + 1e-4 * b.abs(),
+                            "{device:?} fuse={fuse}: value {i}: {a} vs {b}"
+                        );
                     }
                 }
             }
@@ -318,10 +354,22 @@ fn the_registry_routes_serialized_objects_by_module_and_lists_families() {
     assert!(matches!(deserialize(&adam).unwrap(), KerasObject::Optimizer(_)));
     let loss = serde_json::json!({"module": "keras.losses", "class_name": "MeanSquaredError", "config": {}, "registered_name": null});
     assert!(matches!(deserialize(&loss).unwrap(), KerasObject::Loss(_)));
-    assert!(matches!(get(Family::Activation, &serde_json::json!("relu")).unwrap(), KerasObject::Activation(_)));
-    assert!(matches!(get(Family::Initializer, &serde_json::json!("glorot_uniform")).unwrap(), KerasObject::Initializer(_)));
-    assert!(matches!(get(Family::Metric, &serde_json::json!("sparse_categorical_accuracy")).unwrap(), KerasObject::Metric(_)));
-    let e = deserialize(&serde_json::json!({"module": "keras.nope", "class_name": "X", "config": {}})).err().unwrap().to_string();
+    assert!(matches!(
+        get(Family::Activation, &serde_json::json!("relu")).unwrap(),
+        KerasObject::Activation(_)
+    ));
+    assert!(matches!(
+        get(Family::Initializer, &serde_json::json!("glorot_uniform")).unwrap(),
+        KerasObject::Initializer(_)
+    ));
+    assert!(matches!(
+        get(Family::Metric, &serde_json::json!("sparse_categorical_accuracy")).unwrap(),
+        KerasObject::Metric(_)
+    ));
+    let e = deserialize(&serde_json::json!({"module": "keras.nope", "class_name": "X", "config": {}}))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("keras.layers") && e.contains("keras.nope"), "{e}");
     let e = get(Family::Optimizer, &serde_json::json!("adamz")).err().unwrap().to_string();
     assert!(e.contains("adam") && e.contains("sgd"), "{e}");

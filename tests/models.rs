@@ -981,7 +981,8 @@ fn multi_output_logs_per_output_losses() {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
-    let (l, a, b) = (h.get("loss").unwrap()[0], h.get("pol_out_a_loss").unwrap()[0], h.get("pol_out_b_loss").unwrap()[0]);
+    let (l, a, b) =
+        (h.get("loss").unwrap()[0], h.get("pol_out_a_loss").unwrap()[0], h.get("pol_out_b_loss").unwrap()[0]);
     assert!((l - (a + b)).abs() < 1e-5 * l.abs().max(1.0), "{l} vs {a} + {b}");
 }
 
@@ -1144,7 +1145,10 @@ fn gpu_train_step_profile() {
     assert!(r5 - r4 <= per_epoch_reads, "train_on_batch reads only its logs");
     // Each readback is its own submit (copy to a staging buffer); besides those, the step is one,
     // plus at most one for the metric reset (buffer clears) that train_on_batch starts with.
-    assert!(s5 - s4 <= 2 + (r5 - r4), "train_on_batch: one submit for the step besides the reset and the log reads");
+    assert!(
+        s5 - s4 <= 2 + (r5 - r4),
+        "train_on_batch: one submit for the step besides the reset and the log reads"
+    );
     // A small constant per epoch: the loss tracker's two scalars and the metric's.
     assert!(per_epoch_reads <= 4, "{per_epoch_reads} reads per epoch");
 }

@@ -26,8 +26,14 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 6] =
-        [Family::Layer, Family::Loss, Family::Metric, Family::Optimizer, Family::Initializer, Family::Activation];
+    pub const ALL: [Family; 6] = [
+        Family::Layer,
+        Family::Loss,
+        Family::Metric,
+        Family::Optimizer,
+        Family::Initializer,
+        Family::Activation,
+    ];
 
     /// The Keras module of the family (`keras.layers`, ...).
     pub fn module(self) -> &'static str {
@@ -74,7 +80,10 @@ pub fn get(family: Family, identifier: &Value) -> Result<KerasObject> {
 /// Builds a serialized Keras object, finding its family from its `module`.
 pub fn deserialize(serialized: &Value) -> Result<KerasObject> {
     let module = serialized.get("module").and_then(|m| m.as_str()).ok_or_else(|| {
-        Error::arg("registry.deserialize", format!("a serialized Keras object needs a \"module\" string, got {serialized}"))
+        Error::arg(
+            "registry.deserialize",
+            format!("a serialized Keras object needs a \"module\" string, got {serialized}"),
+        )
     })?;
     let family = Family::of_module(module).ok_or_else(|| {
         let known: Vec<&str> = Family::ALL.iter().map(|f| f.module()).collect();

@@ -19,7 +19,9 @@ pub fn run(case: &Value, device: &Device) -> KerasResult {
 
 fn tensors(v: &Value) -> Result<Vec<Tensor>, String> {
     match v.as_array() {
-        Some(items) if !crate::conformance_ops::is_tensor(v) => items.iter().map(|t| parse_tensor(t, &Device::Cpu)).collect(),
+        Some(items) if !crate::conformance_ops::is_tensor(v) => {
+            items.iter().map(|t| parse_tensor(t, &Device::Cpu)).collect()
+        }
         _ => Ok(vec![parse_tensor(v, &Device::Cpu)?]),
     }
 }
@@ -52,7 +54,8 @@ fn run_case(case: &Value, device: &Device) -> Result<Vec<(String, Tensor, Value)
         verbose: 0,
         ..Default::default()
     };
-    let history = model.fit(tensors(&case["x"])?, tensors(&case["y"])?, fit_args).map_err(|e| e.to_string())?;
+    let history =
+        model.fit(tensors(&case["x"])?, tensors(&case["y"])?, fit_args).map_err(|e| e.to_string())?;
     let mut out = vec![];
     let got_weights = model.get_weights().map_err(|e| e.to_string())?;
     let want_weights = case["expected_weights"].as_array().ok_or("expected_weights is not a list")?;
@@ -64,10 +67,18 @@ fn run_case(case: &Value, device: &Device) -> Result<Vec<(String, Tensor, Value)
     }
     let want_hist = case["expected_history"].as_object().ok_or("expected_history is not an object")?;
     for (key, values) in want_hist {
-        let got = history.get(key).ok_or_else(|| format!("History has no {key:?} (it has {:?})", history.keys()))?;
-        let want: Vec<f64> = values.as_array().ok_or("history values are not a list")?.iter().filter_map(|v| v.as_f64()).collect();
-        let got_t = Tensor::from_vec(got.iter().map(|&v| v as f32).collect::<Vec<f32>>(), &[got.len()], &Device::Cpu)
-            .map_err(|e| e.to_string())?;
+        let got = history
+            .get(key)
+            .ok_or_else(|| format!("History has no {key:?} (it has {:?})", history.keys()))?;
+        let want: Vec<f64> = values
+            .as_array()
+            .ok_or("history values are not a list")?
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect();
+        let got_t =
+            Tensor::from_vec(got.iter().map(|&v| v as f32).collect::<Vec<f32>>(), &[got.len()], &Device::Cpu)
+                .map_err(|e| e.to_string())?;
         out.push((format!("history[{key:?}]"), got_t, floats_value(&want)));
     }
     for key in history.keys() {

@@ -14,13 +14,17 @@ use crate::graph::{Graph, NodeId, Op, Sym};
 pub fn gradients<'g>(y: Sym<'g>, xs: &[Sym<'g>], seed: Option<Sym<'g>>) -> Result<Vec<Option<Sym<'g>>>> {
     let g = y.graph;
     if !y.dtype().is_float() {
-        return Err(Error::arg("gradients", format!("the target must be a float tensor, got {}", y.dtype().name())));
+        return Err(Error::arg(
+            "gradients",
+            format!("the target must be a float tensor, got {}", y.dtype().name()),
+        ));
     }
     let seed = match seed {
         Some(s) => s,
         None => y.scalar_like(1.0)?.broadcast_like(y)?,
     };
-    let nodes: Vec<(Op, Vec<NodeId>)> = g.nodes()[..=y.id].iter().map(|n| (n.op.clone(), n.inputs.clone())).collect();
+    let nodes: Vec<(Op, Vec<NodeId>)> =
+        g.nodes()[..=y.id].iter().map(|n| (n.op.clone(), n.inputs.clone())).collect();
     // Which nodes depend on some x: only those get adjoints.
     let mut wanted = vec![false; nodes.len()];
     for x in xs {
@@ -59,7 +63,13 @@ pub fn gradients<'g>(y: Sym<'g>, xs: &[Sym<'g>], seed: Option<Sym<'g>>) -> Resul
 }
 
 /// The gradient of a binary op's result wrt each operand, summed back to the operand's shape.
-fn vjp<'g>(g: &'g Graph, op: &Op, inputs: &[NodeId], out: NodeId, gy: Sym<'g>) -> Result<Vec<Option<Sym<'g>>>> {
+fn vjp<'g>(
+    g: &'g Graph,
+    op: &Op,
+    inputs: &[NodeId],
+    out: NodeId,
+    gy: Sym<'g>,
+) -> Result<Vec<Option<Sym<'g>>>> {
     let x = |i: usize| g.sym(inputs[i]);
     let y = g.sym(out);
     let float = |s: Sym<'g>| s.cast(gy.dtype());
@@ -165,7 +175,8 @@ fn vjp<'g>(g: &'g Graph, op: &Op, inputs: &[NodeId], out: NodeId, gy: Sym<'g>) -
         Op::Max { axes, keepdims } => {
             // The gradient goes to the maxima, shared equally among ties (as JAX does).
             let a = x(0);
-            let (yk, gk) = if *keepdims { (y, gy) } else { (keep_dims(y, a, axes)?, keep_dims(gy, a, axes)?) };
+            let (yk, gk) =
+                if *keepdims { (y, gy) } else { (keep_dims(y, a, axes)?, keep_dims(gy, a, axes)?) };
             let hit = float(a.equal(yk)?)?;
             let count = hit.sum(&axes.iter().map(|&i| i as i64).collect::<Vec<_>>(), true)?;
             vec![Some(hit.mul(gk.div(count)?)?)]
@@ -197,13 +208,15 @@ fn vjp<'g>(g: &'g Graph, op: &Op, inputs: &[NodeId], out: NodeId, gy: Sym<'g>) -
             out
         }
         Op::Slice { axis, start, len } => {
-            let total = x(0).shape()[*axis]
-                .ok_or_else(|| Error::arg("gradients", "cannot differentiate a slice of an unknown dimension"))?;
+            let total = x(0).shape()[*axis].ok_or_else(|| {
+                Error::arg("gradients", "cannot differentiate a slice of an unknown dimension")
+            })?;
             vec![Some(gy.pad_axis(*axis as i64, *start, total - start - len)?)]
         }
         Op::Pad { axis, before, .. } => {
-            let len = x(0).shape()[*axis]
-                .ok_or_else(|| Error::arg("gradients", "cannot differentiate a pad of an unknown dimension"))?;
+            let len = x(0).shape()[*axis].ok_or_else(|| {
+                Error::arg("gradients", "cannot differentiate a pad of an unknown dimension")
+            })?;
             vec![Some(gy.slice_axis(*axis as i64, *before, len)?)]
         }
     })

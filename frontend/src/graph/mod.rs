@@ -143,7 +143,8 @@ impl Graph {
     pub fn apply(&self, op: Op, inputs: &[NodeId]) -> Result<Sym<'_>> {
         let (shape, dtype) = {
             let d = self.data.borrow();
-            let ins: Vec<(&Shape, DType)> = inputs.iter().map(|&i| (&d.nodes[i].shape, d.nodes[i].dtype)).collect();
+            let ins: Vec<(&Shape, DType)> =
+                inputs.iter().map(|&i| (&d.nodes[i].shape, d.nodes[i].dtype)).collect();
             op.infer(&ins)?
         };
         Ok(self.sym(self.push(op, inputs.to_vec(), shape, dtype)))

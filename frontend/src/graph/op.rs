@@ -12,7 +12,9 @@ use crate::variable::Variable;
 #[derive(Clone, Debug)]
 pub enum Op {
     /// The `index`-th placeholder, fed per run.
-    Input { index: usize },
+    Input {
+        index: usize,
+    },
     /// A variable's current value.
     Variable(Variable),
     Constant(Tensor),
@@ -25,17 +27,32 @@ pub enum Op {
     /// The identity whose gradient is zero.
     StopGradient,
     /// `op(a) @ op(b)`: 2-D operands when a transpose is asked, else NumPy's batched matmul.
-    MatMul { transpose_a: bool, transpose_b: bool },
+    MatMul {
+        transpose_a: bool,
+        transpose_b: bool,
+    },
     /// `activation(op(a) @ op(b) + bias)` on 2-D operands, the bias optional (inputs a, b[, bias]).
     /// Made by the compiler from a MatMul, Add, activation chain.
-    MatMulFused { transpose_a: bool, transpose_b: bool, activation: Epilogue },
+    MatMulFused {
+        transpose_a: bool,
+        transpose_b: bool,
+        activation: Epilogue,
+    },
     /// A chain of elementwise ops run as one kernel (made by the compiler). All outputs have the
     /// node's shape; output `k > 0` is read through an [`Op::Output`] node.
     Fused(FusedProgram),
     /// Output `index` of a multi-output node (its only input).
-    Output { index: usize },
-    Sum { axes: Vec<usize>, keepdims: bool },
-    Max { axes: Vec<usize>, keepdims: bool },
+    Output {
+        index: usize,
+    },
+    Sum {
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
+    Max {
+        axes: Vec<usize>,
+        keepdims: bool,
+    },
     /// Reshape to the target, where one entry may be -1.
     Reshape(Vec<i64>),
     Transpose(Vec<usize>),
@@ -45,18 +62,36 @@ pub enum Op {
     SumLike,
     /// Inputs (x, target): x reshaped to target's shape.
     ReshapeLike,
-    Concat { axis: usize },
-    Slice { axis: usize, start: usize, len: usize },
+    Concat {
+        axis: usize,
+    },
+    Slice {
+        axis: usize,
+        start: usize,
+        len: usize,
+    },
     /// Zero padding along one axis.
-    Pad { axis: usize, before: usize, after: usize },
+    Pad {
+        axis: usize,
+        before: usize,
+        after: usize,
+    },
     /// Integer class ids to a float32 one-hot on a new last axis.
-    OneHot { depth: usize },
-    ArgMax { axis: usize },
+    OneHot {
+        depth: usize,
+    },
+    ArgMax {
+        axis: usize,
+    },
     /// The product of the input's sizes along `axes`, as a float32 scalar (e.g. the batch size).
-    Size { axes: Vec<usize> },
+    Size {
+        axes: Vec<usize>,
+    },
     /// Inputs (x, seed): a float32 dropout mask of x's shape (0 or 1/(1-rate)), drawn with the
     /// u32[2] seed held on the device.
-    DropoutMask { rate: f64 },
+    DropoutMask {
+        rate: f64,
+    },
     /// The seed after `seed` (u32[2]), computed on the device.
     SeedAdvance,
 }
@@ -78,11 +113,7 @@ pub fn broadcast_static(op: &'static str, a: &[Option<usize>], b: &[Option<usize
             (Some(p), Some(q)) => {
                 return Err(err(
                     op,
-                    format!(
-                        "shapes {} and {} cannot be broadcast ({p} vs {q})",
-                        shape_str(a),
-                        shape_str(b)
-                    ),
+                    format!("shapes {} and {} cannot be broadcast ({p} vs {q})", shape_str(a), shape_str(b)),
                 ))
             }
             (Some(p), None) | (None, Some(p)) => Some(p),
@@ -170,7 +201,12 @@ impl Op {
                 }
                 let keeps_int = matches!(
                     u,
-                    UnaryOp::Negative | UnaryOp::Abs | UnaryOp::Sign | UnaryOp::Square | UnaryOp::Relu | UnaryOp::Round
+                    UnaryOp::Negative
+                        | UnaryOp::Abs
+                        | UnaryOp::Sign
+                        | UnaryOp::Square
+                        | UnaryOp::Relu
+                        | UnaryOp::Round
                 );
                 (s.clone(), if d.is_float() || keeps_int { d } else { DType::F32 })
             }
@@ -293,7 +329,10 @@ impl Op {
                 let mut seen = perm.clone();
                 seen.sort_unstable();
                 if seen != (0..s.len()).collect::<Vec<_>>() {
-                    return Err(err(name, format!("{perm:?} is not a permutation of the axes of {}", shape_str(s))));
+                    return Err(err(
+                        name,
+                        format!("{perm:?} is not a permutation of the axes of {}", shape_str(s)),
+                    ));
                 }
                 (perm.iter().map(|&p| s[p]).collect(), ins[0].1)
             }
@@ -318,7 +357,11 @@ impl Op {
                     if s.len() != first.len() || *d != ins[0].1 {
                         return Err(err(
                             name,
-                            format!("inputs must share rank and dtype, got {} and {}", shape_str(first), shape_str(s)),
+                            format!(
+                                "inputs must share rank and dtype, got {} and {}",
+                                shape_str(first),
+                                shape_str(s)
+                            ),
                         ));
                     }
                     for (i, (x, y)) in s.iter().zip(first.iter()).enumerate() {
@@ -347,7 +390,10 @@ impl Op {
                 rank_check(&[*axis], s.len())?;
                 if let Some(d) = s[*axis] {
                     if start + len > d {
-                        return Err(err(name, format!("{start}..{} is out of range for size {d}", start + len)));
+                        return Err(err(
+                            name,
+                            format!("{start}..{} is out of range for size {d}", start + len),
+                        ));
                     }
                 }
                 let mut out = s.clone();

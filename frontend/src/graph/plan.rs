@@ -53,7 +53,12 @@ impl Drop for Plan {
             order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
             eprintln!("plan profile ({} steps, {:.3} s in ops):", self.steps.len(), total);
             for s in order {
-                eprintln!("  {s:3} {:6.2}% {:.4} s  {:?}", 100.0 * p[s] / total, p[s], self.steps[s].op.name());
+                eprintln!(
+                    "  {s:3} {:6.2}% {:.4} s  {:?}",
+                    100.0 * p[s] / total,
+                    p[s],
+                    self.steps[s].op.name()
+                );
             }
         }
     }
@@ -141,7 +146,11 @@ impl Plan {
             .filter(|s| {
                 !matches!(
                     s.op,
-                    Op::Input { .. } | Op::Variable(_) | Op::Constant(_) | Op::Output { .. } | Op::StopGradient
+                    Op::Input { .. }
+                        | Op::Variable(_)
+                        | Op::Constant(_)
+                        | Op::Output { .. }
+                        | Op::StopGradient
                 )
             })
             .count()
@@ -184,15 +193,12 @@ impl Plan {
         }
         let mut out = vec![];
         for (k, (t, (_, shape, dtype))) in feeds.iter().zip(&self.feeds).enumerate() {
-            let fits = t.rank() == shape.len() && t.dims().iter().zip(shape).all(|(&d, s)| s.is_none_or(|s| s == d));
+            let fits =
+                t.rank() == shape.len() && t.dims().iter().zip(shape).all(|(&d, s)| s.is_none_or(|s| s == d));
             if !fits {
                 return Err(Error::arg(
                     "Plan.run",
-                    format!(
-                        "input {k} expects shape {}, got {:?}",
-                        shape_str(shape),
-                        t.dims()
-                    ),
+                    format!("input {k} expects shape {}, got {:?}", shape_str(shape), t.dims()),
                 ));
             }
             let t = if &t.device() == &self.device { t.clone() } else { t.to_device(&self.device)? };
@@ -214,7 +220,12 @@ impl Plan {
                     if t.device() != self.device {
                         return Err(Error::arg(
                             "Plan.run",
-                            format!("variable {:?} is on {}, the plan on {}", var.name(), t.device().name(), self.device.name()),
+                            format!(
+                                "variable {:?} is on {}, the plan on {}",
+                                var.name(),
+                                t.device().name(),
+                                self.device.name()
+                            ),
                         ));
                     }
                     t
@@ -298,13 +309,20 @@ impl Recorded {
             Recorded::Cpu(plan) => plan.run(feeds),
             Recorded::Gpu { plan, feeds: slots, outputs, .. } => {
                 if feeds.len() != slots.len() {
-                    return Err(Error::arg("Plan.run", format!("expects {} inputs, got {}", slots.len(), feeds.len())));
+                    return Err(Error::arg(
+                        "Plan.run",
+                        format!("expects {} inputs, got {}", slots.len(), feeds.len()),
+                    ));
                 }
                 for (k, (t, slot)) in feeds.iter().zip(slots).enumerate() {
                     if t.dims() != slot.dims() {
                         return Err(Error::arg(
                             "Plan.run",
-                            format!("input {k} was recorded with shape {:?}, got {:?}", slot.dims(), t.dims()),
+                            format!(
+                                "input {k} was recorded with shape {:?}, got {:?}",
+                                slot.dims(),
+                                t.dims()
+                            ),
                         ));
                     }
                     let host = host_storage(t, slot.dtype())?;
@@ -381,8 +399,11 @@ fn fuse_matmul_epilogues(nodes: &mut [Option<Node>], roots: &[NodeId]) {
         let (add, top) = if activation == Epilogue::Linear { (Some(id), id) } else { (None, n.inputs[0]) };
         // `act(bias_add(matmul))` whose add was fused first (it comes earlier): add the activation.
         if activation != Epilogue::Linear && uses[top] == 1 {
-            if let Some(Node { op: Op::MatMulFused { transpose_a, transpose_b, activation: Epilogue::Linear }, inputs, .. }) =
-                nodes[top].clone()
+            if let Some(Node {
+                op: Op::MatMulFused { transpose_a, transpose_b, activation: Epilogue::Linear },
+                inputs,
+                ..
+            }) = nodes[top].clone()
             {
                 nodes[id] = Some(Node {
                     op: Op::MatMulFused { transpose_a, transpose_b, activation },
@@ -416,7 +437,12 @@ fn fuse_matmul_epilogues(nodes: &mut [Option<Node>], roots: &[NodeId]) {
             let other = an.inputs[1 - k];
             let (mn, on) = (nodes[m].as_ref().unwrap(), nodes[other].as_ref().unwrap());
             let cols = mn.shape.last().copied().flatten();
-            if mn.shape.len() != 2 || on.shape.len() != 1 || on.shape[0].is_none() || on.shape[0] != cols || on.dtype != mn.dtype {
+            if mn.shape.len() != 2
+                || on.shape.len() != 1
+                || on.shape[0].is_none()
+                || on.shape[0] != cols
+                || on.dtype != mn.dtype
+            {
                 continue;
             }
             mm = m;
@@ -424,7 +450,8 @@ fn fuse_matmul_epilogues(nodes: &mut [Option<Node>], roots: &[NodeId]) {
         } else if !(matches!(nodes[mm].as_ref().map(|x| &x.op), Some(Op::MatMul { .. })) && uses[mm] == 1) {
             continue;
         }
-        let Some(Node { op: Op::MatMul { transpose_a, transpose_b }, inputs, shape, .. }) = nodes[mm].clone() else {
+        let Some(Node { op: Op::MatMul { transpose_a, transpose_b }, inputs, shape, .. }) = nodes[mm].clone()
+        else {
             continue;
         };
         if shape.len() != 2 || nodes[inputs[0]].as_ref().is_none_or(|x| x.shape.len() != 2) {
@@ -474,7 +501,9 @@ fn fuse_elementwise(nodes: &[Option<Node>], roots: &[NodeId]) -> (Vec<Option<Nod
                 .inputs
                 .iter()
                 .filter_map(|&i| group_of[i])
-                .filter(|&g| groups[g].1 && nodes[groups[g].0[0]].as_ref().is_some_and(|m| m.shape == node.shape))
+                .filter(|&g| {
+                    groups[g].1 && nodes[groups[g].0[0]].as_ref().is_some_and(|m| m.shape == node.shape)
+                })
                 .collect();
             cands.sort_unstable();
             cands.dedup();

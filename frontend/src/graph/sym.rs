@@ -22,7 +22,10 @@ impl<'g> Sym<'g> {
         let r = self.rank() as i64;
         let a = if axis < 0 { axis + r } else { axis };
         if a < 0 || a >= r.max(1) || (r == 0 && a != 0) {
-            return Err(Error::arg(op, format!("axis {axis} is out of range for shape {}", shape_str(&self.shape()))));
+            return Err(Error::arg(
+                op,
+                format!("axis {axis} is out of range for shape {}", shape_str(&self.shape())),
+            ));
         }
         Ok(a as usize)
     }

@@ -78,7 +78,9 @@ impl LayerCommon {
     pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<LayerCommon> {
         let common = LayerCommon::new(class_name, config.get("name").and_then(|v| v.as_str()));
         if let Some(t) = config.get("trainable") {
-            let t = t.as_bool().ok_or_else(|| Error::arg("layers", format!("{class_name}: trainable must be a bool")))?;
+            let t = t
+                .as_bool()
+                .ok_or_else(|| Error::arg("layers", format!("{class_name}: trainable must be a bool")))?;
             common.set_trainable(t);
         }
         Ok(common)

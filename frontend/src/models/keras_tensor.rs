@@ -98,7 +98,10 @@ impl LayerRef {
 
     fn call_symbolic(&self, xs: &[KerasTensor], list_input: bool) -> Result<Vec<KerasTensor>> {
         if xs.is_empty() {
-            return Err(Error::arg("Layer.__call__", format!("layer {:?} was called on no tensors", self.name())));
+            return Err(Error::arg(
+                "Layer.__call__",
+                format!("layer {:?} was called on no tensors", self.name()),
+            ));
         }
         let shapes: Vec<Shape> = xs.iter().map(|x| x.shape.clone()).collect();
         if let Some(built) = self.0.common().built_shapes() {
@@ -111,7 +114,12 @@ impl LayerRef {
         let syms: Vec<_> = xs.iter().map(|x| probe.input(&x.shape, x.dtype)).collect();
         let outs = self.call_graph(&syms, &crate::layers::CallContext::new(false))?;
         let ids: Vec<u64> = out_shapes.iter().map(|_| next_id()).collect();
-        let call = Arc::new(LayerCall { layer: self.clone(), inputs: xs.to_vec(), outputs: ids.clone(), list_input });
+        let call = Arc::new(LayerCall {
+            layer: self.clone(),
+            inputs: xs.to_vec(),
+            outputs: ids.clone(),
+            list_input,
+        });
         Ok(out_shapes
             .into_iter()
             .zip(ids)

@@ -22,7 +22,10 @@ pub use training::{CompileArgs, FitArgs};
 
 enum Kind {
     /// The layers in order, and the input (shape with batch, dtype, input layer name) once known.
-    Sequential { layers: Vec<LayerRef>, input: Option<(Shape, DType, String)> },
+    Sequential {
+        layers: Vec<LayerRef>,
+        input: Option<(Shape, DType, String)>,
+    },
     Functional,
 }
 
@@ -88,7 +91,10 @@ impl Model {
         if layers.iter().any(|l| l.name() == layer.name()) {
             return Err(Error::arg(
                 "Sequential.add",
-                format!("all layers added to a Sequential model should have unique names; {:?} is already there", layer.name()),
+                format!(
+                    "all layers added to a Sequential model should have unique names; {:?} is already there",
+                    layer.name()
+                ),
             ));
         }
         layers.push(layer);
@@ -107,7 +113,8 @@ impl Model {
         let Kind::Sequential { layers, .. } = &mut self.kind else {
             return Err(Error::arg("Model.pop", "only Sequential models have pop"));
         };
-        let l = layers.pop().ok_or_else(|| Error::arg("Sequential.pop", "there are no layers in the model"))?;
+        let l =
+            layers.pop().ok_or_else(|| Error::arg("Sequential.pop", "there are no layers in the model"))?;
         self.rebuild_sequential()?;
         Ok(l)
     }
@@ -151,7 +158,10 @@ impl Model {
                 if x.is_input() && !inputs.iter().any(|i| i.id == x.id) {
                     return Err(Error::arg(
                         "Model",
-                        format!("layer {:?} needs an input ({x:?}) that is not among the model's inputs", c.layer.name()),
+                        format!(
+                            "layer {:?} needs an input ({x:?}) that is not among the model's inputs",
+                            c.layer.name()
+                        ),
                     ));
                 }
             }
@@ -244,17 +254,28 @@ impl Model {
         if values.len() != weights.len() {
             return Err(Error::arg(
                 "Model.set_weights",
-                format!("model {:?} has {} weights, {} values were given", self.name, weights.len(), values.len()),
+                format!(
+                    "model {:?} has {} weights, {} values were given",
+                    self.name,
+                    weights.len(),
+                    values.len()
+                ),
             ));
         }
         for (w, v) in weights.iter().zip(values) {
             if w.dims() != v.dims() {
                 return Err(Error::arg(
                     "Model.set_weights",
-                    format!("weight {:?} has shape {:?}, the value given has shape {:?}", w.name(), w.dims(), v.dims()),
+                    format!(
+                        "weight {:?} has shape {:?}, the value given has shape {:?}",
+                        w.name(),
+                        w.dims(),
+                        v.dims()
+                    ),
                 ));
             }
-            let v = if v.dtype() == w.dtype() { v.clone() } else { wgkeras_runtime::ops::cast(v, w.dtype())? };
+            let v =
+                if v.dtype() == w.dtype() { v.clone() } else { wgkeras_runtime::ops::cast(v, w.dtype())? };
             w.assign(&v.to_device(&w.device())?)?;
         }
         Ok(())
@@ -285,7 +306,10 @@ impl Model {
         if !self.is_built() {
             return Err(Error::arg(
                 "Model.call",
-                format!("model {:?} has no input shape yet: give it an input (set_input) or fit it on data", self.name),
+                format!(
+                    "model {:?} has no input shape yet: give it an input (set_input) or fit it on data",
+                    self.name
+                ),
             ));
         }
         if inputs.len() != self.inputs.len() {

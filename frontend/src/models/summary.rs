@@ -115,7 +115,12 @@ impl Model {
         if functional {
             for x in &self.inputs {
                 if let Origin::Input { name } = &x.origin {
-                    rows.push(vec![format!("{name} (InputLayer)"), shape_str(&x.shape), "0".into(), "-".into()]);
+                    rows.push(vec![
+                        format!("{name} (InputLayer)"),
+                        shape_str(&x.shape),
+                        "0".into(),
+                        "-".into(),
+                    ]);
                 }
             }
         }
@@ -136,7 +141,8 @@ impl Model {
                 .collect();
             let shape = shapes.first().cloned().unwrap_or_else(|| "?".into());
             let params: usize = layer.weights().iter().map(|w| w.dims().iter().product::<usize>()).sum();
-            let mut row = vec![format!("{} ({})", layer.name(), layer.class_name()), shape, thousands(params)];
+            let mut row =
+                vec![format!("{} ({})", layer.name(), layer.class_name()), shape, thousands(params)];
             if functional {
                 let mut sources: Vec<String> = vec![];
                 for c in &calls {
@@ -156,8 +162,11 @@ impl Model {
                     }
                 }
                 let n = sources.len();
-                let joined: Vec<String> =
-                    sources.into_iter().enumerate().map(|(i, s)| if i + 1 < n { format!("{s},") } else { s }).collect();
+                let joined: Vec<String> = sources
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, s)| if i + 1 < n { format!("{s},") } else { s })
+                    .collect();
                 row.push(joined.join(" "));
             }
             rows.push(row);
@@ -170,8 +179,10 @@ impl Model {
         }
         t.rule('└', '─', '┴', '┘');
         let total = self.count_params();
-        let trainable: usize = self.trainable_weights().iter().map(|w| w.dims().iter().product::<usize>()).sum();
-        let line = |label: &str, n: usize| format!(" {label}: {} ({})\n", thousands(n), readable_bytes(n * 4));
+        let trainable: usize =
+            self.trainable_weights().iter().map(|w| w.dims().iter().product::<usize>()).sum();
+        let line =
+            |label: &str, n: usize| format!(" {label}: {} ({})\n", thousands(n), readable_bytes(n * 4));
         t.out.push_str(&line("Total params", total));
         t.out.push_str(&line("Trainable params", trainable));
         t.out.push_str(&line("Non-trainable params", total - trainable));

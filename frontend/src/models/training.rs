@@ -217,7 +217,8 @@ impl From<&[Tensor]> for Arrays {
 
 /// Rows `idx` of every array, on the host.
 fn gather_rows(arrays: &[Tensor], idx: &[usize]) -> Result<Vec<Tensor>> {
-    let ids = Tensor::from_vec(idx.iter().map(|&i| i as i32).collect::<Vec<i32>>(), &[idx.len()], &Device::Cpu)?;
+    let ids =
+        Tensor::from_vec(idx.iter().map(|&i| i as i32).collect::<Vec<i32>>(), &[idx.len()], &Device::Cpu)?;
     arrays.iter().map(|a| Ok(ops::take(a, &ids, Some(0))?)).collect()
 }
 
@@ -250,7 +251,10 @@ impl Model {
             losses.push(losses::get(id)?);
         }
         let device = args.device.unwrap_or_else(Device::auto);
-        let tracker = LossTracker { total: scalar_var("loss/total", &device)?, count: scalar_var("loss/count", &device)? };
+        let tracker = LossTracker {
+            total: scalar_var("loss/total", &device)?,
+            count: scalar_var("loss/count", &device)?,
+        };
         let n_out = self.outputs.len().max(1);
         let loss_weights = match args.loss_weights {
             None => vec![1.0; n_out],
@@ -283,9 +287,7 @@ impl Model {
     }
 
     fn compiled_mut(&mut self, op: &'static str) -> Result<&mut Compiled> {
-        self.compiled.as_mut().ok_or_else(|| {
-            Error::arg(op, "you must call compile() before using the model")
-        })
+        self.compiled.as_mut().ok_or_else(|| Error::arg(op, "you must call compile() before using the model"))
     }
 
     /// Builds a Sequential model without input from the data, checks the arrays against the
@@ -304,7 +306,10 @@ impl Model {
             return Err(Error::arg(op, format!("model {:?} has no layers", self.name)));
         }
         if x.len() != self.inputs.len() {
-            return Err(Error::arg(op, format!("model {:?} expects {} inputs, got {} arrays", self.name, self.inputs.len(), x.len())));
+            return Err(Error::arg(
+                op,
+                format!("model {:?} expects {} inputs, got {} arrays", self.name, self.inputs.len(), x.len()),
+            ));
         }
         for (k, (a, inp)) in x.iter().zip(&self.inputs).enumerate() {
             let ok = a.rank() == inp.shape.len()
@@ -328,15 +333,32 @@ impl Model {
         let n = rows(op, "x", x)?;
         if let Some(y) = y {
             if y.len() != self.outputs.len() {
-                return Err(Error::arg(op, format!("model {:?} has {} outputs, got {} target arrays", self.name, self.outputs.len(), y.len())));
+                return Err(Error::arg(
+                    op,
+                    format!(
+                        "model {:?} has {} outputs, got {} target arrays",
+                        self.name,
+                        self.outputs.len(),
+                        y.len()
+                    ),
+                ));
             }
             let ny = rows(op, "y", y)?;
             if ny != n {
-                return Err(Error::arg(op, format!("x and y have different lengths: {n} samples in x, {ny} in y")));
+                return Err(Error::arg(
+                    op,
+                    format!("x and y have different lengths: {n} samples in x, {ny} in y"),
+                ));
             }
-            let c = self.compiled.as_ref().ok_or_else(|| Error::arg(op, "you must call compile() before using the model"))?;
+            let c = self
+                .compiled
+                .as_ref()
+                .ok_or_else(|| Error::arg(op, "you must call compile() before using the model"))?;
             if c.losses.is_empty() {
-                return Err(Error::arg(op, "the model was compiled without a loss; give compile() a loss to train or evaluate"));
+                return Err(Error::arg(
+                    op,
+                    "the model was compiled without a loss; give compile() a loss to train or evaluate",
+                ));
             }
             self.resolve_metrics(y)?;
         }
@@ -345,10 +367,14 @@ impl Model {
 
     fn resolve_metrics(&mut self, y: &[Tensor]) -> Result<()> {
         let out_shapes: Vec<Shape> = self.outputs.iter().map(|o| o.shape.clone()).collect();
-        let out_names: Vec<String> = self.outputs.iter().map(|o| match &o.origin {
-            super::Origin::Call { call, .. } => call.layer.name().to_string(),
-            super::Origin::Input { name } => name.clone(),
-        }).collect();
+        let out_names: Vec<String> = self
+            .outputs
+            .iter()
+            .map(|o| match &o.origin {
+                super::Origin::Call { call, .. } => call.layer.name().to_string(),
+                super::Origin::Input { name } => name.clone(),
+            })
+            .collect();
         let device = self.device.clone();
         let c = self.compiled.as_mut().expect("checked by prepare");
         if c.metrics.is_some() {
@@ -357,12 +383,21 @@ impl Model {
         let mut resolved = vec![];
         for (k, shape) in out_shapes.iter().enumerate() {
             for id in &c.metric_ids {
-                let y_shape: Shape = y[k].dims().iter().enumerate().map(|(i, &d)| if i == 0 { None } else { Some(d) }).collect();
+                let y_shape: Shape = y[k]
+                    .dims()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &d)| if i == 0 { None } else { Some(d) })
+                    .collect();
                 let metric = metrics::compile_metric(&Value::from(id.as_str()), &y_shape, shape)?;
                 for v in metric.variables() {
                     v.to_device(&device)?;
                 }
-                let log = if out_shapes.len() > 1 { format!("{}_{}", out_names[k], metric.name()) } else { metric.name().to_string() };
+                let log = if out_shapes.len() > 1 {
+                    format!("{}_{}", out_names[k], metric.name())
+                } else {
+                    metric.name().to_string()
+                };
                 resolved.push((log, k, metric));
             }
         }
@@ -385,7 +420,12 @@ impl Model {
     }
 
     /// Builds and records the step of `mode` for batches of `batch` samples.
-    fn step(&mut self, mode: Mode, batch_dims: (&[Vec<usize>], &[(Vec<usize>, DType)]), with_sw: bool) -> Result<()> {
+    fn step(
+        &mut self,
+        mode: Mode,
+        batch_dims: (&[Vec<usize>], &[(Vec<usize>, DType)]),
+        with_sw: bool,
+    ) -> Result<()> {
         let batch = batch_dims.0[0][0];
         let key = (mode, batch, with_sw);
         if self.compiled.as_ref().is_some_and(|c| c.plans.contains_key(&key)) {
@@ -395,7 +435,10 @@ impl Model {
         let xs: Vec<Sym> = self.inputs.iter().map(|x| g.input(&x.shape, x.dtype)).collect();
         let ctx = CallContext::new(mode == Mode::Train);
         let preds = self.call_graph(&xs, &ctx)?;
-        let c = self.compiled.as_ref().ok_or_else(|| Error::arg("Model", "you must call compile() before using the model"))?;
+        let c = self
+            .compiled
+            .as_ref()
+            .ok_or_else(|| Error::arg("Model", "you must call compile() before using the model"))?;
         let mut feed_dims: Vec<Vec<usize>> = batch_dims.0.to_vec();
         let (outputs, updates) = if mode == Mode::Predict {
             (preds.iter().map(|p| p.id).collect::<Vec<_>>(), vec![])
@@ -457,15 +500,23 @@ impl Model {
             (vec![], updates)
         };
         let updates: Vec<(Variable, usize)> = updates.into_iter().map(|(v, s)| (v, s.id)).collect();
-        let plan = Plan::new(&g, &outputs, &updates, &PlanOptions { device: self.device.clone(), fuse: c.fuse })?;
+        let plan =
+            Plan::new(&g, &outputs, &updates, &PlanOptions { device: self.device.clone(), fuse: c.fuse })?;
         let recorded = plan.record(&feed_dims)?;
         self.compiled.as_mut().expect("compiled").plans.insert(key, recorded);
         Ok(())
     }
 
-    fn run_step(&mut self, mode: Mode, x: Vec<Tensor>, y: Vec<Tensor>, sw: Option<Tensor>) -> Result<Vec<Tensor>> {
+    fn run_step(
+        &mut self,
+        mode: Mode,
+        x: Vec<Tensor>,
+        y: Vec<Tensor>,
+        sw: Option<Tensor>,
+    ) -> Result<Vec<Tensor>> {
         let xd: Vec<Vec<usize>> = x.iter().map(|t| t.dims().to_vec()).collect();
-        let yd: Vec<(Vec<usize>, DType)> = y.iter().map(|t| (t.dims().to_vec(), target_dtype(t.dtype()))).collect();
+        let yd: Vec<(Vec<usize>, DType)> =
+            y.iter().map(|t| (t.dims().to_vec(), target_dtype(t.dtype()))).collect();
         self.step(mode, (&xd, &yd), sw.is_some())?;
         let key = (mode, xd[0][0], sw.is_some());
         let mut feeds = x;
@@ -508,7 +559,12 @@ impl Model {
     }
 
     /// `model.fit(x, y, ...)`: trains and returns the History of epoch logs.
-    pub fn fit(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, mut args: FitArgs<'_>) -> Result<History> {
+    pub fn fit(
+        &mut self,
+        x: impl Into<Arrays>,
+        y: impl Into<Arrays>,
+        mut args: FitArgs<'_>,
+    ) -> Result<History> {
         const OP: &str = "Model.fit";
         self.compiled_mut(OP)?;
         let (mut x, mut y) = (x.into().0, y.into().0);
@@ -516,16 +572,23 @@ impl Model {
             return Err(Error::arg(OP, "batch_size must be positive"));
         }
         if !(0.0..1.0).contains(&args.validation_split) {
-            return Err(Error::arg(OP, format!("validation_split must be in [0, 1), got {}", args.validation_split)));
+            return Err(Error::arg(
+                OP,
+                format!("validation_split must be in [0, 1), got {}", args.validation_split),
+            ));
         }
         let n = self.prepare(OP, &x, Some(&y))?;
-        let mut sample_weight = per_sample_weights(OP, n, args.sample_weight.as_ref(), args.class_weight.as_ref(), &y)?;
+        let mut sample_weight =
+            per_sample_weights(OP, n, args.sample_weight.as_ref(), args.class_weight.as_ref(), &y)?;
         // Keras takes the validation split from the end, before shuffling.
         let mut validation = args.validation_data.take();
         if args.validation_split > 0.0 {
             let n_val = (n as f64 * args.validation_split) as usize;
             if n_val == 0 || n_val == n {
-                return Err(Error::arg(OP, format!("validation_split {} of {n} samples leaves an empty set", args.validation_split)));
+                return Err(Error::arg(
+                    OP,
+                    format!("validation_split {} of {n} samples leaves an empty set", args.validation_split),
+                ));
             }
             let train_idx: Vec<usize> = (0..n - n_val).collect();
             let val_idx: Vec<usize> = (n - n_val..n).collect();
@@ -585,7 +648,13 @@ impl Model {
                 let yb = gather_rows(&y, idx)?;
                 let swb = sample_weight
                     .as_ref()
-                    .map(|w| Tensor::from_vec(idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(), &[idx.len()], &Device::Cpu))
+                    .map(|w| {
+                        Tensor::from_vec(
+                            idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(),
+                            &[idx.len()],
+                            &Device::Cpu,
+                        )
+                    })
                     .transpose()?;
                 self.run_step(Mode::Train, xb, yb, swb)?;
                 let last = step + 1 == steps;
@@ -593,7 +662,8 @@ impl Model {
                 let logs = if show || wants_batch_logs { Some(self.read_logs()?) } else { None };
                 if let (true, Some(bar), Some(logs)) = (show, bar.as_mut(), logs.as_ref()) {
                     let vals: Vec<(&str, f64)> = logs.iter().collect();
-                    bar.update(step as u64 + 1, &vals, Some(false)).map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+                    bar.update(step as u64 + 1, &vals, Some(false))
+                        .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
                     last_shown = Instant::now();
                 }
                 for cb in args.callbacks.iter_mut() {
@@ -612,7 +682,8 @@ impl Model {
             }
             if let Some(bar) = bar.as_mut() {
                 let vals: Vec<(&str, f64)> = logs.iter().collect();
-                bar.update(steps as u64, &vals, Some(true)).map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+                bar.update(steps as u64, &vals, Some(true))
+                    .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
             }
             history.record(epoch, &logs);
             for cb in args.callbacks.iter_mut() {
@@ -622,7 +693,8 @@ impl Model {
                 break;
             }
         }
-        let final_logs = Logs(history.history.iter().map(|(k, v)| (k.clone(), *v.last().unwrap_or(&0.0))).collect());
+        let final_logs =
+            Logs(history.history.iter().map(|(k, v)| (k.clone(), *v.last().unwrap_or(&0.0))).collect());
         for cb in args.callbacks.iter_mut() {
             cb.on_train_end(&final_logs);
         }
@@ -630,20 +702,40 @@ impl Model {
     }
 
     /// `model.evaluate(x, y, batch_size, verbose)`: the loss and metrics over the data.
-    pub fn evaluate(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, batch_size: usize, verbose: u8) -> Result<Logs> {
+    pub fn evaluate(
+        &mut self,
+        x: impl Into<Arrays>,
+        y: impl Into<Arrays>,
+        batch_size: usize,
+        verbose: u8,
+    ) -> Result<Logs> {
         let (x, y) = (x.into().0, y.into().0);
         self.compiled_mut("Model.evaluate")?;
         self.evaluate_arrays(&x, &y, batch_size, verbose, None)
     }
 
     /// `model.evaluate(..., sample_weight=...)`.
-    pub fn evaluate_weighted(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, sample_weight: &Tensor, batch_size: usize, verbose: u8) -> Result<Logs> {
+    pub fn evaluate_weighted(
+        &mut self,
+        x: impl Into<Arrays>,
+        y: impl Into<Arrays>,
+        sample_weight: &Tensor,
+        batch_size: usize,
+        verbose: u8,
+    ) -> Result<Logs> {
         let (x, y) = (x.into().0, y.into().0);
         self.compiled_mut("Model.evaluate")?;
         self.evaluate_arrays(&x, &y, batch_size, verbose, Some(sample_weight))
     }
 
-    fn evaluate_arrays(&mut self, x: &[Tensor], y: &[Tensor], batch_size: usize, verbose: u8, sw: Option<&Tensor>) -> Result<Logs> {
+    fn evaluate_arrays(
+        &mut self,
+        x: &[Tensor],
+        y: &[Tensor],
+        batch_size: usize,
+        verbose: u8,
+        sw: Option<&Tensor>,
+    ) -> Result<Logs> {
         const OP: &str = "Model.evaluate";
         if batch_size == 0 {
             return Err(Error::arg(OP, "batch_size must be positive"));
@@ -660,14 +752,21 @@ impl Model {
             let idx: Vec<usize> = (step * batch_size..((step + 1) * batch_size).min(n)).collect();
             let swb = sw
                 .as_ref()
-                .map(|w| Tensor::from_vec(idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(), &[idx.len()], &Device::Cpu))
+                .map(|w| {
+                    Tensor::from_vec(
+                        idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(),
+                        &[idx.len()],
+                        &Device::Cpu,
+                    )
+                })
                 .transpose()?;
             self.run_step(Mode::Test, gather_rows(x, &idx)?, gather_rows(y, &idx)?, swb)?;
         }
         let logs = self.read_logs()?;
         if let Some(bar) = bar.as_mut() {
             let vals: Vec<(&str, f64)> = logs.iter().collect();
-            bar.update(steps as u64, &vals, Some(true)).map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+            bar.update(steps as u64, &vals, Some(true))
+                .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
         }
         // Keras returns the loss first.
         let mut out = Logs::default();
@@ -706,23 +805,41 @@ impl Model {
             }
         }
         if let Some(bar) = bar.as_mut() {
-            bar.update(steps as u64, &[], Some(true)).map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+            bar.update(steps as u64, &[], Some(true))
+                .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
         }
         parts.into_iter().map(|p| Ok(ops::concatenate(&p, 0)?)).collect()
     }
 
     /// `model.train_on_batch(x, y)`: one step; returns that batch's logs (the metrics are reset
     /// first, as Keras 3 does).
-    pub fn train_on_batch(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, sample_weight: Option<&Tensor>) -> Result<Logs> {
+    pub fn train_on_batch(
+        &mut self,
+        x: impl Into<Arrays>,
+        y: impl Into<Arrays>,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Logs> {
         self.on_batch(Mode::Train, "Model.train_on_batch", x.into().0, y.into().0, sample_weight)
     }
 
     /// `model.test_on_batch(x, y)`: like `train_on_batch` without the update.
-    pub fn test_on_batch(&mut self, x: impl Into<Arrays>, y: impl Into<Arrays>, sample_weight: Option<&Tensor>) -> Result<Logs> {
+    pub fn test_on_batch(
+        &mut self,
+        x: impl Into<Arrays>,
+        y: impl Into<Arrays>,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Logs> {
         self.on_batch(Mode::Test, "Model.test_on_batch", x.into().0, y.into().0, sample_weight)
     }
 
-    fn on_batch(&mut self, mode: Mode, op: &'static str, x: Vec<Tensor>, y: Vec<Tensor>, sample_weight: Option<&Tensor>) -> Result<Logs> {
+    fn on_batch(
+        &mut self,
+        mode: Mode,
+        op: &'static str,
+        x: Vec<Tensor>,
+        y: Vec<Tensor>,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Logs> {
         self.compiled_mut(op)?;
         let n = self.prepare(op, &x, Some(&y))?;
         let sw = per_sample_weights(op, n, sample_weight, None, &y)?
@@ -767,7 +884,10 @@ fn per_sample_weights(
     let mut w: Option<Vec<f32>> = None;
     if let Some(sw) = sample_weight {
         if sw.dims() != [n] {
-            return Err(Error::arg(op, format!("sample_weight must have shape [{n}] (one per sample), got {:?}", sw.dims())));
+            return Err(Error::arg(
+                op,
+                format!("sample_weight must have shape [{n}] (one per sample), got {:?}", sw.dims()),
+            ));
         }
         w = Some(sw.to_vec_f64()?.into_iter().map(|v| v as f32).collect());
     }

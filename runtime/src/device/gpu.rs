@@ -828,15 +828,14 @@ impl GpuDevice {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        p.capture =
-            Some(Capture {
-                id,
-                owner: std::thread::current().id(),
-                commands: Vec::new(),
-                params: Vec::new(),
-                params_buffer,
-                pinned: Vec::new(),
-            });
+        p.capture = Some(Capture {
+            id,
+            owner: std::thread::current().id(),
+            commands: Vec::new(),
+            params: Vec::new(),
+            params_buffer,
+            pinned: Vec::new(),
+        });
         self.0.pool.set_capturing(Some(id));
         Ok(())
     }
