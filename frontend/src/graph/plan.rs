@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use wgkeras_runtime::device::GpuPlan;
 use wgkeras_runtime::ops::{BinaryOp, Epilogue, FusedInstr, FusedProgram, UnaryOp};
-use wgkeras_runtime::{CpuStorage, DType, Device, Storage, Tensor};
+use wgkeras_runtime::{DType, Device, Storage, Tensor};
 
 use crate::error::{Error, Result};
 use crate::graph::{shape_str, Graph, Node, NodeId, Op, Shape};
@@ -325,9 +325,15 @@ impl Recorded {
                             ),
                         ));
                     }
-                    let host = host_storage(t, slot.dtype())?;
                     let Storage::Gpu(g) = slot.storage() else { unreachable!("recorded on the GPU") };
-                    g.write(&host)?;
+                    let t = if t.dtype() == slot.dtype() {
+                        t.clone()
+                    } else {
+                        wgkeras_runtime::ops::cast(t, slot.dtype())?
+                    };
+                    // Host data is written straight from its own storage: no copy per step.
+                    let t = if t.device() == Device::Cpu { t } else { t.to_device(&Device::Cpu)? };
+                    g.write(t.cpu().expect("moved to the host"))?;
                 }
                 plan.run()?;
                 Ok(outputs.clone())
@@ -342,15 +348,6 @@ impl Recorded {
             Recorded::Gpu { launches, .. } => *launches,
         }
     }
-}
-
-/// `t`'s data on the host as `dtype`.
-fn host_storage(t: &Tensor, dtype: DType) -> Result<CpuStorage> {
-    let t = if t.dtype() == dtype { t.clone() } else { wgkeras_runtime::ops::cast(t, dtype)? };
-    Ok(match t.storage() {
-        Storage::Cpu(c) => c.clone(),
-        Storage::Gpu(g) => g.read()?,
-    })
 }
 
 /// Keeps only the nodes the roots need (`None` for the rest).
