@@ -11,56 +11,6 @@ use wgkeras::frontend::graph::{Graph, Plan, Sym};
 use wgkeras::frontend::Variable;
 use wgkeras::runtime::{CpuStorage, DType, Device, Tensor};
 
-fn host(data: Vec<f64>, dims: &[usize]) -> Tensor {
-    Tensor::from_cpu(CpuStorage::from_f64(DType::F64, data), dims, &Device::Cpu).unwrap()
-}
-
-/// Checks d(sum(f(xs) * weights))/dx against central differences, in float64 on the CPU.
-/// `f` builds the output from placeholders; `xs` are the points (each (data, dims)).
-fn check_grad(name: &str, xs: &[(Vec<f64>, Vec<usize>)], f: impl for<'g> Fn(&[Sym<'g>]) -> Sym<'g>) {
-    let g = Graph::new();
-    let syms: Vec<Sym> = xs
-        .iter()
-        .map(|(_, d)| g.input(&d.iter().map(|&d| Some(d)).collect::<Vec<_>>(), DType::F64))
-        .collect();
-    let y = f(&syms);
-    // A fixed random weighting of the outputs makes every element of y count.
-    let y_dims: Vec<usize> = y.shape().iter().map(|d| d.unwrap()).collect();
-    let n_y: usize = y_dims.iter().product();
-    let mut rng = Rng::new(99);
-    let wts = rng.vec(n_y, -1.0, 1.0);
-    let w = g.constant(host(wts.clone(), &y_dims));
-    let obj = y.mul(w).unwrap().sum_all().unwrap();
-    let grads = gradients(obj, &syms, None).unwrap();
-    let feeds: Vec<Tensor> = xs.iter().map(|(d, dims)| host(d.clone(), dims)).collect();
-    let outs: Vec<Sym> = grads.iter().map(|g| g.unwrap_or_else(|| panic!("{name}: no gradient"))).collect();
-    let got = g.evaluate(&outs, &feeds).unwrap();
-    let eval_obj =
-        |feeds: &[Tensor]| -> f64 { g.evaluate(&[obj], feeds).unwrap()[0].to_vec_f64().unwrap()[0] };
-    let h = 1e-6;
-    for (k, (data, dims)) in xs.iter().enumerate() {
-        let analytic = got[k].to_vec_f64().unwrap();
-        assert_eq!(analytic.len(), data.len(), "{name}: gradient {k} has the wrong size");
-        for i in 0..data.len() {
-            let mut plus = feeds.clone();
-            let mut minus = feeds.clone();
-            let mut dp = data.clone();
-            dp[i] += h;
-            plus[k] = host(dp, dims);
-            let mut dm = data.clone();
-            dm[i] -= h;
-            minus[k] = host(dm, dims);
-            let numeric = (eval_obj(&plus) - eval_obj(&minus)) / (2.0 * h);
-            let err = (numeric - analytic[i]).abs();
-            assert!(
-                err <= 1e-5 + 1e-4 * numeric.abs(),
-                "{name}: d/dx{k}[{i}] autodiff {} vs finite difference {numeric}",
-                analytic[i]
-            );
-        }
-    }
-}
-
 fn point(rng: &mut Rng, dims: &[usize], lo: f64, hi: f64) -> (Vec<f64>, Vec<usize>) {
     (rng.vec(dims.iter().product(), lo, hi), dims.to_vec())
 }
@@ -166,6 +116,37 @@ fn structural_op_gradients_match_finite_differences() {
     check_grad("log_softmax", &[p(&mut rng, &[3, 5])], |xs| xs[0].log_softmax(0).unwrap());
     check_grad("logsumexp", &[p(&mut rng, &[3, 5])], |xs| xs[0].logsumexp(1, false).unwrap());
     check_grad("clip", &[p(&mut rng, &[3, 5])], |xs| xs[0].clip(-0.5, 0.7).unwrap());
+    // Repeated indices: their rows' gradients add up.
+    let idx = Tensor::from_vec(vec![2i32, 0, 2, 3, 2, 1], &[2, 3], &Device::Cpu).unwrap();
+    check_grad("take rows", &[p(&mut rng, &[4, 3])], |xs| {
+        xs[0].take_rows(xs[0].graph.constant(idx.clone())).unwrap().square().unwrap()
+    });
+    let idx1 = Tensor::from_vec(vec![1i32, 1, 0], &[3], &Device::Cpu).unwrap();
+    check_grad("take axis 1", &[p(&mut rng, &[2, 2, 3])], |xs| {
+        xs[0].take(xs[0].graph.constant(idx1.clone()), 1).unwrap().exp().unwrap()
+    });
+}
+
+#[test]
+fn take_and_seeded_random_draws_agree_across_backends() {
+    for dev in devices() {
+        let g = Graph::new();
+        let x = g.input(&[Some(3), Some(4)], DType::F32);
+        let idx = g.constant(Tensor::from_vec(vec![2i32, 0, 2], &[3], &dev).unwrap());
+        let seed = g.constant(Tensor::from_vec(vec![7u32, 9], &[2], &dev).unwrap());
+        let take = x.take(idx, 1).unwrap();
+        let u = x.random_uniform_like(seed).unwrap();
+        let n = x.random_normal_like(seed).unwrap();
+        let xv = Tensor::from_vec((0..12).map(|i| i as f32).collect(), &[3, 4], &dev).unwrap();
+        let out = g.evaluate(&[take, u, n], &[xv]).unwrap();
+        assert_eq!(out[0].dims(), &[3, 3]);
+        assert_eq!(out[0].to_vec_f64().unwrap(), vec![2.0, 0.0, 2.0, 6.0, 4.0, 6.0, 10.0, 8.0, 10.0]);
+        let cpu_u = wgkeras::runtime::ops::uniform(&[3, 4], 0.0, 1.0, DType::F32, 7 | 9 << 32, &Device::Cpu);
+        let cpu_n = wgkeras::runtime::ops::normal(&[3, 4], 0.0, 1.0, DType::F32, 7 | 9 << 32, &Device::Cpu);
+        assert_eq!(out[1].to_vec_f64().unwrap(), cpu_u.unwrap().to_vec_f64().unwrap(), "{}", dev.name());
+        let (a, b) = (out[2].to_vec_f64().unwrap(), cpu_n.unwrap().to_vec_f64().unwrap());
+        assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() < 1e-5), "{}: {a:?} vs {b:?}", dev.name());
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@
 pub mod activations;
 pub mod callbacks;
 pub mod config;
+pub mod constraints;
 pub mod data;
 pub mod datasets;
 pub mod error;
@@ -17,7 +18,9 @@ pub mod losses;
 pub mod metrics;
 pub mod models;
 pub mod optimizers;
+pub mod random;
 pub mod registry;
+pub mod regularizers;
 pub mod utils;
 pub mod variable;
 

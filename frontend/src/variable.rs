@@ -7,7 +7,9 @@ use std::sync::{Arc, RwLock};
 
 use wgkeras_runtime::{DType, Device, Storage, Tensor};
 
+use crate::constraints::Constraint;
 use crate::error::{Error, Result};
+use crate::regularizers::Regularizer;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -16,6 +18,10 @@ struct VariableData {
     name: String,
     trainable: AtomicBool,
     value: RwLock<Tensor>,
+    /// Keras's `variable.regularizer`: its penalty joins the training loss.
+    regularizer: RwLock<Option<Arc<dyn Regularizer>>>,
+    /// Keras's `variable.constraint`: applied to the new value after each optimizer update.
+    constraint: RwLock<Option<Arc<dyn Constraint>>>,
 }
 
 /// A mutable tensor shared by handle: clones refer to the same variable.
@@ -36,7 +42,25 @@ impl Variable {
             name: name.into(),
             trainable: AtomicBool::new(trainable),
             value: RwLock::new(value),
+            regularizer: RwLock::new(None),
+            constraint: RwLock::new(None),
         }))
+    }
+
+    pub fn regularizer(&self) -> Option<Arc<dyn Regularizer>> {
+        self.0.regularizer.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_regularizer(&self, r: Option<Arc<dyn Regularizer>>) {
+        *self.0.regularizer.write().unwrap_or_else(|e| e.into_inner()) = r;
+    }
+
+    pub fn constraint(&self) -> Option<Arc<dyn Constraint>> {
+        self.0.constraint.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_constraint(&self, c: Option<Arc<dyn Constraint>>) {
+        *self.0.constraint.write().unwrap_or_else(|e| e.into_inner()) = c;
     }
 
     /// A process-unique id: two handles are the same variable exactly when their ids agree.

@@ -4,7 +4,9 @@
 
 use std::sync::OnceLock;
 
-use wgkeras::runtime::{DType, Device, Tensor};
+use wgkeras::frontend::graph::autodiff::gradients;
+use wgkeras::frontend::graph::{Graph, Sym};
+use wgkeras::runtime::{CpuStorage, DType, Device, Tensor};
 
 /// The GPU to test on (software adapters included, so lavapipe runs in CI), or None. Printed
 /// once so a test log says which adapter ran.
@@ -101,5 +103,56 @@ pub fn check_backends(
             rtol,
             atol,
         );
+    }
+}
+
+/// A float64 host tensor.
+pub fn host(data: Vec<f64>, dims: &[usize]) -> Tensor {
+    Tensor::from_cpu(CpuStorage::from_f64(DType::F64, data), dims, &Device::Cpu).unwrap()
+}
+
+/// Checks d(sum(f(xs) * weights))/dx against central differences, in float64 on the CPU.
+/// `f` builds the output from placeholders; `xs` are the points (each (data, dims)).
+pub fn check_grad(name: &str, xs: &[(Vec<f64>, Vec<usize>)], f: impl for<'g> Fn(&[Sym<'g>]) -> Sym<'g>) {
+    let g = Graph::new();
+    let syms: Vec<Sym> = xs
+        .iter()
+        .map(|(_, d)| g.input(&d.iter().map(|&d| Some(d)).collect::<Vec<_>>(), DType::F64))
+        .collect();
+    let y = f(&syms);
+    // A fixed random weighting of the outputs makes every element of y count.
+    let y_dims: Vec<usize> = y.shape().iter().map(|d| d.unwrap()).collect();
+    let n_y: usize = y_dims.iter().product();
+    let mut rng = Rng::new(99);
+    let wts = rng.vec(n_y, -1.0, 1.0);
+    let w = g.constant(host(wts.clone(), &y_dims));
+    let obj = y.mul(w).unwrap().sum_all().unwrap();
+    let grads = gradients(obj, &syms, None).unwrap();
+    let feeds: Vec<Tensor> = xs.iter().map(|(d, dims)| host(d.clone(), dims)).collect();
+    let outs: Vec<Sym> = grads.iter().map(|g| g.unwrap_or_else(|| panic!("{name}: no gradient"))).collect();
+    let got = g.evaluate(&outs, &feeds).unwrap();
+    let eval_obj =
+        |feeds: &[Tensor]| -> f64 { g.evaluate(&[obj], feeds).unwrap()[0].to_vec_f64().unwrap()[0] };
+    let h = 1e-6;
+    for (k, (data, dims)) in xs.iter().enumerate() {
+        let analytic = got[k].to_vec_f64().unwrap();
+        assert_eq!(analytic.len(), data.len(), "{name}: gradient {k} has the wrong size");
+        for i in 0..data.len() {
+            let mut plus = feeds.clone();
+            let mut minus = feeds.clone();
+            let mut dp = data.clone();
+            dp[i] += h;
+            plus[k] = host(dp, dims);
+            let mut dm = data.clone();
+            dm[i] -= h;
+            minus[k] = host(dm, dims);
+            let numeric = (eval_obj(&plus) - eval_obj(&minus)) / (2.0 * h);
+            let err = (numeric - analytic[i]).abs();
+            assert!(
+                err <= 1e-5 + 1e-4 * numeric.abs(),
+                "{name}: d/dx{k}[{i}] autodiff {} vs finite difference {numeric}",
+                analytic[i]
+            );
+        }
     }
 }

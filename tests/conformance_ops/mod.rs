@@ -5,14 +5,17 @@
 pub mod elementwise;
 pub mod index;
 pub mod layout;
+pub mod losses_fns;
 pub mod matmul;
 pub mod nn;
 pub mod random;
 pub mod reduce;
+pub mod schedules;
 pub mod tf;
 pub mod tf_array_ops;
 pub mod tf_math_ops;
 pub mod util;
+pub mod weights_fns;
 
 use serde_json::{Map, Value};
 use wgkeras::runtime::{CpuStorage, DType, Device, Tensor};
@@ -265,4 +268,7 @@ pub fn dispatch(c: &Call) -> Option<OpResult> {
         .or_else(|| tf::call(c))
         .or_else(|| tf_array_ops::call(c))
         .or_else(|| tf_math_ops::call(c))
+        .or_else(|| losses_fns::call(c))
+        .or_else(|| weights_fns::call(c))
+        .or_else(|| schedules::call(c))
 }

@@ -135,7 +135,14 @@ fn vjp<'g>(
         Op::Compare(_) | Op::ArgMax { .. } | Op::OneHot { .. } | Op::Size { .. } | Op::StopGradient => {
             vec![None; inputs.len()]
         }
-        Op::DropoutMask { .. } | Op::SeedAdvance => vec![None; inputs.len()],
+        Op::DropoutMask { .. } | Op::SeedAdvance | Op::RandomUniform | Op::RandomNormal => {
+            vec![None; inputs.len()]
+        }
+        Op::TakeRows => {
+            let grad = g.apply(Op::ScatterAddRows, &[gy.id, inputs[1], inputs[0]])?;
+            vec![Some(grad), None]
+        }
+        Op::ScatterAddRows => vec![Some(gy.take_rows(x(1))?), None, None],
         Op::Where => {
             let (c, a, b) = (x(0), x(1), x(2));
             let zero = gy.scalar_like(0.0)?;

@@ -94,6 +94,17 @@ pub enum Op {
     },
     /// The seed after `seed` (u32[2]), computed on the device.
     SeedAdvance,
+    /// Inputs (x, seed): float32 uniform draws in [0, 1) of x's shape, from the u32[2] seed held
+    /// on the device.
+    RandomUniform,
+    /// Inputs (x, seed): float32 standard normal draws of x's shape (see [`Op::RandomUniform`]).
+    RandomNormal,
+    /// Inputs (x, indices): the rows `x[indices]` along axis 0, of shape
+    /// `indices.shape + x.shape[1..]` (`keras.ops.take(x, indices, axis=0)`).
+    TakeRows,
+    /// Inputs (g, indices, x): zeros of x's shape with each row of `g` (shaped like
+    /// `TakeRows(x, indices)`) added at its index; repeated indices add (the gradient of TakeRows).
+    ScatterAddRows,
 }
 
 fn err(op: &'static str, msg: impl Into<String>) -> Error {
@@ -162,6 +173,10 @@ impl Op {
             Op::Size { .. } => "size",
             Op::DropoutMask { .. } => "dropout",
             Op::SeedAdvance => "seed_advance",
+            Op::RandomUniform => "random_uniform",
+            Op::RandomNormal => "random_normal",
+            Op::TakeRows => "take",
+            Op::ScatterAddRows => "scatter_add_rows",
         }
     }
 
@@ -176,8 +191,9 @@ impl Op {
         let arity = match self {
             Op::Input { .. } | Op::Variable(_) | Op::Constant(_) => 0,
             Op::Binary(_) | Op::Compare(_) | Op::BroadcastLike | Op::SumLike | Op::ReshapeLike => 2,
-            Op::MatMul { .. } | Op::DropoutMask { .. } => 2,
-            Op::Where => 3,
+            Op::MatMul { .. } | Op::DropoutMask { .. } | Op::RandomUniform | Op::RandomNormal => 2,
+            Op::TakeRows => 2,
+            Op::Where | Op::ScatterAddRows => 3,
             Op::Concat { .. } | Op::Fused(_) | Op::MatMulFused { .. } => ins.len(),
             _ => 1,
         };
@@ -433,6 +449,50 @@ impl Op {
                 (ins[0].0.clone(), DType::F32)
             }
             Op::SeedAdvance => (ins[0].0.clone(), ins[0].1),
+            Op::RandomUniform | Op::RandomNormal => {
+                if ins[1].0[..] != [Some(2)] || ins[1].1 != DType::U32 {
+                    return Err(err(
+                        name,
+                        format!(
+                            "the seed must be uint32 [2], got {} {}",
+                            ins[1].1.name(),
+                            shape_str(ins[1].0)
+                        ),
+                    ));
+                }
+                (ins[0].0.clone(), DType::F32)
+            }
+            Op::TakeRows => {
+                let (x, idx) = (ins[0], ins[1]);
+                if x.0.is_empty() {
+                    return Err(err(name, "cannot take rows of a scalar"));
+                }
+                if idx.1.is_float() || idx.1 == DType::Bool {
+                    return Err(err(name, format!("indices must be integers, got {}", idx.1.name())));
+                }
+                let mut out = idx.0.clone();
+                out.extend_from_slice(&x.0[1..]);
+                (out, x.1)
+            }
+            Op::ScatterAddRows => {
+                let (g, idx, x) = (ins[0], ins[1], ins[2]);
+                let mut want = idx.0.clone();
+                want.extend_from_slice(&x.0[1.min(x.0.len())..]);
+                let fits = want.len() == g.0.len()
+                    && want.iter().zip(g.0).all(|(a, b)| a.is_none() || b.is_none() || a == b);
+                if x.0.is_empty() || !fits {
+                    return Err(err(
+                        name,
+                        format!(
+                            "updates of shape {} do not match indices {} into {}",
+                            shape_str(g.0),
+                            shape_str(idx.0),
+                            shape_str(x.0)
+                        ),
+                    ));
+                }
+                (x.0.clone(), g.1)
+            }
         })
     }
 
@@ -502,6 +562,18 @@ impl Op {
             }
             Op::DropoutMask { rate } => one(ops::dropout_mask_seeded(ins[0].dims(), *rate, ins[1])?),
             Op::SeedAdvance => one(ops::seed_advance(ins[0])?),
+            Op::RandomUniform => one(ops::uniform_seeded(ins[0].dims(), ins[1], 0.0, 1.0, DType::F32)?),
+            Op::RandomNormal => one(ops::normal_seeded(ins[0].dims(), ins[1], 0.0, 1.0, DType::F32)?),
+            Op::TakeRows => one(ops::take(ins[0], ins[1], Some(0))?),
+            Op::ScatterAddRows => {
+                let (g, idx, x) = (ins[0], ins[1], ins[2]);
+                let n = idx.dims().iter().product::<usize>() as i64;
+                let idx = ops::reshape(idx, &[n, 1])?;
+                let mut rows: Vec<i64> = vec![n];
+                rows.extend(x.dims()[1..].iter().map(|&d| d as i64));
+                let g = ops::reshape(g, &rows)?;
+                one(ops::scatter(&idx, &g, x.dims())?)
+            }
         }
     }
 }

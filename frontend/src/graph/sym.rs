@@ -305,6 +305,35 @@ impl<'g> Sym<'g> {
     pub fn one_hot(self, depth: usize) -> Result<Sym<'g>> {
         self.op(Op::OneHot { depth }, &[])
     }
+    /// `take(self, indices, axis=0)`: rows of `self` picked by integer `indices`.
+    pub fn take_rows(self, indices: Sym<'g>) -> Result<Sym<'g>> {
+        self.op(Op::TakeRows, &[indices])
+    }
+    /// `take(self, indices, axis)` along any axis (a transpose around [`Sym::take_rows`]).
+    pub fn take(self, indices: Sym<'g>, axis: i64) -> Result<Sym<'g>> {
+        let axis = self.axis("take", axis)?;
+        if axis == 0 {
+            return self.take_rows(indices);
+        }
+        let r = self.rank();
+        let mut perm: Vec<usize> = vec![axis];
+        perm.extend((0..r).filter(|&i| i != axis));
+        let rows = self.transpose(&perm)?.take_rows(indices)?;
+        // rows: indices.shape + [dims before axis] + [dims after axis]
+        let k = indices.rank();
+        let mut back: Vec<usize> = (k..k + axis).collect();
+        back.extend(0..k);
+        back.extend(k + axis..k + r - 1);
+        rows.transpose(&back)
+    }
+    /// Uniform draws in [0, 1) shaped like `self` (float32), from a uint32 `[2]` seed node.
+    pub fn random_uniform_like(self, seed: Sym<'g>) -> Result<Sym<'g>> {
+        self.op(Op::RandomUniform, &[seed])
+    }
+    /// Standard normal draws shaped like `self` (float32), from a uint32 `[2]` seed node.
+    pub fn random_normal_like(self, seed: Sym<'g>) -> Result<Sym<'g>> {
+        self.op(Op::RandomNormal, &[seed])
+    }
     pub fn argmax(self, axis: i64) -> Result<Sym<'g>> {
         let axis = self.axis("argmax", axis)?;
         self.op(Op::ArgMax { axis }, &[])

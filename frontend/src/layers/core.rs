@@ -1,7 +1,7 @@
 //! Core layers: `Dense`, `Activation`, `Dropout`.
 
+use crate::random::SeedGenerator;
 use serde_json::{Map, Value};
-use wgkeras_runtime::{Device, Tensor};
 
 use crate::activations::Activation as ActivationFn;
 use crate::error::{Error, Result};
@@ -322,17 +322,15 @@ impl Layer for Activation {
 /// `keras.layers.Dropout`: in training, zeroes each element with probability `rate` and
 /// scales the rest by `1 / (1 - rate)`; otherwise (or with rate 0) the identity.
 ///
-/// The mask is drawn on the device from a seed variable (uint32 `[2]`, Keras's
-/// `seed_generator_state`, not one of the layer's weights); each training call adds the update
-/// `seed <- seed_advance(seed)` to the call's [`CallContext::updates`], so successive steps
-/// draw new masks. Several calls in one graph chain their seeds.
+/// The mask is drawn on the device from the layer's [`SeedGenerator`], so successive steps draw
+/// new masks without a readback.
 pub struct Dropout {
     common: LayerCommon,
     rate: f64,
     noise_shape: Option<Shape>,
     seed: Option<u64>,
     /// Created when rate > 0 (as Keras creates its SeedGenerator).
-    seed_state: Option<Variable>,
+    seed_state: Option<SeedGenerator>,
 }
 
 impl Dropout {
@@ -367,13 +365,7 @@ impl Dropout {
                 return Err(Error::arg(C, format!("Dropout: `seed` must be a non-negative integer, got {s}")))
             }
         };
-        let seed_state = if rate > 0.0 {
-            let s = seed.unwrap_or_else(crate::utils::rng::next_seed);
-            let t = Tensor::from_vec(vec![s as u32, (s >> 32) as u32], &[2], &Device::Cpu)?;
-            Some(Variable::new(format!("{}/seed_generator_state", common.name), t, false))
-        } else {
-            None
-        };
+        let seed_state = if rate > 0.0 { Some(SeedGenerator::new(&common.name, seed)?) } else { None };
         Ok(Dropout { common, rate, noise_shape, seed, seed_state })
     }
 
@@ -384,7 +376,7 @@ impl Dropout {
     /// The seed state variable (uint32 `[2]`), present when rate > 0. It is not among the
     /// layer's weights (as in Keras); a model moves it to its device with the weights.
     pub fn seed_state(&self) -> Option<&Variable> {
-        self.seed_state.as_ref()
+        self.seed_state.as_ref().map(SeedGenerator::state)
     }
 
     /// The shape of the mask for an input of `shape`: `noise_shape` with its nulls taken from
@@ -456,13 +448,7 @@ impl Layer for Dropout {
             ));
         }
         let g = x.graph;
-        // The current seed: the variable, or the advanced seed of an earlier call in this graph.
-        let mut updates = ctx.updates.borrow_mut();
-        let earlier = updates.iter().position(|(v, _)| v.id() == state.id());
-        let seed = match earlier {
-            Some(i) => g.sym(updates[i].1),
-            None => g.variable(state),
-        };
+        let seed = state.next(g, ctx)?;
         let y = if self.rate >= 1.0 {
             x.scalar_like(0.0)?.broadcast_like(x)?
         } else {
@@ -470,11 +456,6 @@ impl Layer for Dropout {
             let mask = g.apply(Op::DropoutMask { rate: self.rate }, &[src.id, seed.id])?;
             x.mul(mask.cast(x.dtype())?)?
         };
-        let next = g.apply(Op::SeedAdvance, &[seed.id])?;
-        match earlier {
-            Some(i) => updates[i].1 = next.id,
-            None => updates.push((state.clone(), next.id)),
-        }
         Ok(vec![y])
     }
 }

@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value};
 use wgkeras_runtime::{DType, Device};
 
+use crate::constraints::Constraint;
 use crate::error::{Error, Result};
 use crate::graph::{NodeId, Shape, Sym};
 use crate::initializers::Initializer;
+use crate::regularizers::Regularizer;
 use crate::variable::Variable;
 
 /// What a call may need besides its inputs.
@@ -22,11 +24,14 @@ pub struct CallContext {
     /// State updates made by the call (variable <- node), e.g. a dropout seed or moving means;
     /// a train step applies them with the optimizer's.
     pub updates: std::cell::RefCell<Vec<(Variable, NodeId)>>,
+    /// Losses added by the call (Keras's `add_loss`, e.g. activity regularization): scalars
+    /// that join the training loss.
+    pub losses: std::cell::RefCell<Vec<NodeId>>,
 }
 
 impl CallContext {
     pub fn new(training: bool) -> CallContext {
-        CallContext { training, updates: Default::default() }
+        CallContext { training, updates: Default::default(), losses: Default::default() }
     }
 }
 
@@ -56,6 +61,9 @@ pub struct LayerCommon {
     pub dtype: DType,
     weights: Mutex<Vec<Variable>>,
     built: Mutex<Option<Vec<Shape>>>,
+    /// Keras's `activity_regularizer`: its penalty on each output, divided by the batch size,
+    /// joins the training loss.
+    activity_regularizer: Mutex<Option<Arc<dyn Regularizer>>>,
 }
 
 impl LayerCommon {
@@ -71,6 +79,7 @@ impl LayerCommon {
             dtype: DType::F32,
             weights: Mutex::new(vec![]),
             built: Mutex::new(None),
+            activity_regularizer: Mutex::new(None),
         }
     }
 
@@ -114,6 +123,32 @@ impl LayerCommon {
         let v = Variable::new(format!("{}/{name}", self.name), value, trainable && self.trainable());
         self.weights.lock().unwrap_or_else(|e| e.into_inner()).push(v.clone());
         Ok(v)
+    }
+
+    /// [`LayerCommon::add_weight`] with Keras's `regularizer` and `constraint` arguments, which
+    /// are attached to the variable (the model adds the penalty to the loss, the optimizer
+    /// applies the constraint after each update).
+    pub fn add_weight_with(
+        &self,
+        name: &str,
+        dims: &[usize],
+        initializer: &dyn Initializer,
+        trainable: bool,
+        regularizer: Option<Arc<dyn Regularizer>>,
+        constraint: Option<Arc<dyn Constraint>>,
+    ) -> Result<Variable> {
+        let v = self.add_weight(name, dims, initializer, trainable)?;
+        v.set_regularizer(regularizer);
+        v.set_constraint(constraint);
+        Ok(v)
+    }
+
+    pub fn activity_regularizer(&self) -> Option<Arc<dyn Regularizer>> {
+        self.activity_regularizer.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_activity_regularizer(&self, r: Option<Arc<dyn Regularizer>>) {
+        *self.activity_regularizer.lock().unwrap_or_else(|e| e.into_inner()) = r;
     }
 
     pub fn built_shapes(&self) -> Option<Vec<Shape>> {
@@ -190,12 +225,26 @@ impl LayerRef {
     pub fn call_graph<'g>(&self, inputs: &[Sym<'g>], ctx: &CallContext) -> Result<Vec<Sym<'g>>> {
         let shapes: Vec<Shape> = inputs.iter().map(|s| s.shape()).collect();
         self.ensure_built(&shapes)?;
-        self.0.call(inputs, ctx).map_err(|e| match e {
+        let outputs = self.0.call(inputs, ctx).map_err(|e| match e {
             Error::Argument { op, msg } if !msg.contains(self.name()) => {
                 Error::Argument { op, msg: format!("layer {:?} ({}): {msg}", self.name(), self.class_name()) }
             }
             e => e,
-        })
+        })?;
+        if let Some(reg) = self.0.common().activity_regularizer() {
+            for y in &outputs {
+                let mut loss = reg.call(*y)?;
+                if y.rank() > 0 {
+                    // Keras divides by the batch size (divide_no_nan: an empty batch gives 0).
+                    let n = y.size(&[0])?.cast(loss.dtype())?;
+                    let zero = n.scalar_like(0.0)?;
+                    let safe = n.equal(zero)?.select(n.scalar_like(1.0)?, n)?;
+                    loss = n.equal(zero)?.select(zero, loss.div(safe)?)?;
+                }
+                ctx.losses.borrow_mut().push(loss.id);
+            }
+        }
+        Ok(outputs)
     }
 }
 
@@ -218,12 +267,26 @@ pub fn registry() -> Vec<(&'static str, LayerFactory)> {
     r.extend(reshaping::entries());
     r.extend(merging::entries());
     r.extend(input_layer::entries());
+    r.extend(activations::entries());
+    r.extend(normalization::entries());
+    r.extend(noise::entries());
+    r.extend(embedding::entries());
+    r.extend(identity::entries());
+    r.extend(preprocessing::entries());
+    r.extend(regularization::entries());
     r
 }
 
+pub mod activations;
 pub mod core;
+pub mod embedding;
+pub mod identity;
 pub mod input_layer;
 pub mod merging;
+pub mod noise;
+pub mod normalization;
+pub mod preprocessing;
+pub mod regularization;
 pub mod reshaping;
 pub mod serialization;
 

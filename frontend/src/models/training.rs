@@ -481,7 +481,18 @@ impl Model {
                     Some(t) => t.add(l)?,
                 });
             }
-            let loss = total.ok_or_else(|| Error::arg("Model", "the model has no outputs"))?;
+            let mut loss = total.ok_or_else(|| Error::arg("Model", "the model has no outputs"))?;
+            // Keras's `compute_loss`: the compiled loss plus every added loss (activity
+            // regularization of this call, then the penalties of regularized trainable weights).
+            let mut extra: Vec<Sym> = ctx.losses.borrow().iter().map(|&id| g.sym(id)).collect();
+            for w in self.trainable_weights() {
+                if let Some(reg) = w.regularizer() {
+                    extra.push(reg.call(g.variable(&w))?);
+                }
+            }
+            for e in extra {
+                loss = loss.add(e.cast(DType::F32)?.sum_all()?)?;
+            }
             updates.extend(track(&c.tracker, loss)?.into_iter().map(|(v, id)| (v, g.sym(id))));
             for (_, k, m) in c.metrics.iter().flatten() {
                 updates.extend(m.update(&g, ys[*k], preds[*k], sw)?);

@@ -100,7 +100,7 @@ impl Optimizer for Adam {
         let step = self.base.begin(graph, pairs)?;
         let mut updates = vec![];
         if step.items.is_empty() {
-            return Ok(step.finish(updates));
+            return step.finish(updates);
         }
         // The step size, once per step: lr * sqrt(1 - b2^t) / (1 - b1^t).
         let b1t = step.scalar(self.beta_1, DType::F32)?.pow(step.t)?;
@@ -127,6 +127,6 @@ impl Optimizer for Adam {
             updates.push((v_var, v1));
             updates.push((it.var.clone(), w1));
         }
-        Ok(step.finish(updates))
+        step.finish(updates)
     }
 }

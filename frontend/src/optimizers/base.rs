@@ -456,11 +456,19 @@ impl<'g> Step<'g> {
         self.graph.scalar(v, dtype)
     }
 
-    /// The updates with the iteration count's appended.
-    pub fn finish(self, mut updates: Vec<(Variable, Sym<'g>)>) -> Vec<(Variable, Sym<'g>)> {
+    /// The updates with each variable's constraint applied to its new value (Keras applies
+    /// `variable.constraint` right after the update) and the iteration count's appended.
+    pub fn finish(self, updates: Vec<(Variable, Sym<'g>)>) -> Result<Vec<(Variable, Sym<'g>)>> {
+        let mut updates = updates
+            .into_iter()
+            .map(|(v, new)| match v.constraint() {
+                Some(c) => Ok((v, c.call(new)?)),
+                None => Ok((v, new)),
+            })
+            .collect::<Result<Vec<_>>>()?;
         if !self.items.is_empty() {
             updates.push((self.iterations_var, self.next_iterations));
         }
-        updates
+        Ok(updates)
     }
 }

@@ -127,6 +127,6 @@ impl Optimizer for RMSprop {
             };
             updates.push((it.var.clone(), w1));
         }
-        Ok(step.finish(updates))
+        step.finish(updates)
     }
 }

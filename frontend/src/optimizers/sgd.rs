@@ -105,6 +105,6 @@ impl Optimizer for SGD {
                 updates.push((it.var.clone(), it.w.sub(lr_g)?));
             }
         }
-        Ok(step.finish(updates))
+        step.finish(updates)
     }
 }

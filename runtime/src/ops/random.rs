@@ -550,6 +550,16 @@ pub fn uniform_seeded(
     float_draw(OP, args, draw, dims, dtype, key, 0, &seed.device())
 }
 
+/// `normal` with the seed in a tensor (see [`uniform_seeded`]): exactly the draws of [`normal`]
+/// with the seed `lo | hi << 32`.
+pub fn normal_seeded(dims: &[usize], seed: &Tensor, mean: f64, stddev: f64, dtype: DType) -> Result<Tensor> {
+    const OP: &str = "random.normal_seeded";
+    let key = seed_key(OP, seed)?;
+    let draw = Draw::Normal { mean: mean as f32, stddev: stddev as f32 };
+    let args = [("mean", mean), ("stddev", stddev)];
+    float_draw(OP, args, draw, dims, dtype, key, 0, &seed.device())
+}
+
 /// A float32 dropout mask with the seed in a tensor (see [`uniform_seeded`]): `1 / (1 - rate)`
 /// where an element is kept, 0 elsewhere. The kept elements are exactly those of
 /// [`dropout_mask`] with the seed `lo | hi << 32`.
