@@ -100,7 +100,9 @@ fn the_keras_json_model_trains_on_every_backend() {
         let mut model = Model::from_json(MODEL).unwrap();
         model
             .compile(
-                CompileArgs::new(optimizer.clone(), loss.clone()).metrics(&["accuracy"]).device(device.clone()),
+                CompileArgs::new(optimizer.clone(), loss.clone())
+                    .metrics(&["accuracy"])
+                    .device(device.clone()),
             )
             .unwrap();
         let (x, y) = data(64, &device);
