@@ -1,18 +1,23 @@
 //! The one entry point from a Keras identifier to an object: a Keras serialized object
 //! `{"module", "class_name", "config", "registered_name"}` is routed by its module to the family
-//! that builds it (layers, losses, metrics, optimizers, initializers, activations), and a string
+//! that builds it (layers, losses, metrics, optimizers, initializers, activations, regularizers,
+//! constraints), and a string
 //! identifier is looked up in the family the caller names. Each family's own `get` holds its
 //! table of names, so the lists stay next to the classes they build.
+
+use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::activations::Activation;
+use crate::constraints::{self, Constraint};
 use crate::error::{Error, Result};
 use crate::initializers::{self, Initializer};
 use crate::layers::{self, LayerRef};
 use crate::losses::{self, Loss};
 use crate::metrics::{self, Metric};
 use crate::optimizers::{self, Optimizer};
+use crate::regularizers::{self, Regularizer};
 
 /// The families of Keras objects the registry builds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,16 +28,20 @@ pub enum Family {
     Optimizer,
     Initializer,
     Activation,
+    Regularizer,
+    Constraint,
 }
 
 impl Family {
-    pub const ALL: [Family; 6] = [
+    pub const ALL: [Family; 8] = [
         Family::Layer,
         Family::Loss,
         Family::Metric,
         Family::Optimizer,
         Family::Initializer,
         Family::Activation,
+        Family::Regularizer,
+        Family::Constraint,
     ];
 
     /// The Keras module of the family (`keras.layers`, ...).
@@ -44,6 +53,8 @@ impl Family {
             Family::Optimizer => "keras.optimizers",
             Family::Initializer => "keras.initializers",
             Family::Activation => "keras.activations",
+            Family::Regularizer => "keras.regularizers",
+            Family::Constraint => "keras.constraints",
         }
     }
 
@@ -63,6 +74,8 @@ pub enum KerasObject {
     Optimizer(Box<dyn Optimizer>),
     Initializer(Box<dyn Initializer>),
     Activation(Activation),
+    Regularizer(Arc<dyn Regularizer>),
+    Constraint(Arc<dyn Constraint>),
 }
 
 /// Builds an object of `family` from a string identifier or a serialized object.
@@ -74,6 +87,14 @@ pub fn get(family: Family, identifier: &Value) -> Result<KerasObject> {
         Family::Optimizer => KerasObject::Optimizer(optimizers::get(identifier)?),
         Family::Initializer => KerasObject::Initializer(initializers::get(identifier)?),
         Family::Activation => KerasObject::Activation(Activation::from_value(identifier)?),
+        Family::Regularizer => KerasObject::Regularizer(
+            regularizers::get(identifier)?
+                .ok_or_else(|| Error::arg("regularizers.get", "null names no regularizer"))?,
+        ),
+        Family::Constraint => KerasObject::Constraint(
+            constraints::get(identifier)?
+                .ok_or_else(|| Error::arg("constraints.get", "null names no constraint"))?,
+        ),
     })
 }
 

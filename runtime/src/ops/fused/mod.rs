@@ -17,7 +17,6 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-
 use crate::dtype::DType;
 use crate::element::CpuStorage;
 use crate::error::{Error, Result};
