@@ -40,13 +40,15 @@ def add(cid, layer, x, training=None, random_weights=True, rtol=None, atol=None)
                 ws.append((0.5 * r.standard_normal(shape)).astype("float32"))
         layer.set_weights(ws)
     call_kwargs = {} if training is None else {"training": training}
+    # The weights the call used: a training call of BatchNormalization updates its statistics.
+    weights = [tensor(w) for w in layer.get_weights()]
     out = layer(x, **call_kwargs)
     c = {
         "id": cid,
         "kind": "layer",
         "config": keras_config(layer, keras.layers.serialize),
         "build_shape": list(x.shape),
-        "weights": [tensor(w) for w in layer.get_weights()],
+        "weights": weights,
         "inputs": tensor(x),
         "call_kwargs": call_kwargs,
         "expected": tensor(np.asarray(out)),

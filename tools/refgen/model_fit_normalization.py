@@ -56,7 +56,9 @@ x = (r.standard_normal((N, 8)) * 2.0 + 1.0).astype("float32")
 y = r.integers(0, 3, size=N).astype("int32")
 model = keras.Sequential([
     keras.Input((8,)),
-    layers.Dense(16),
+    # No bias before BatchNormalization: its gradient is zero up to rounding, which Adam
+    # would amplify into noise.
+    layers.Dense(16, use_bias=False),
     layers.BatchNormalization(momentum=0.8),
     layers.Activation("relu"),
     layers.Dense(3, activation="softmax"),

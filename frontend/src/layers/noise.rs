@@ -34,7 +34,12 @@ struct Noise {
 }
 
 impl Noise {
-    fn from_config(class: &'static str, key: &str, config: &Map<String, Value>, own: &[&str]) -> Result<Noise> {
+    fn from_config(
+        class: &'static str,
+        key: &str,
+        config: &Map<String, Value>,
+        own: &[&str],
+    ) -> Result<Noise> {
         let common = common_from_config(class, config, own)?;
         let value = get_f64(class, config, key)?
             .ok_or_else(|| Error::arg(class, format!("{class}: missing the required argument `{key}`")))?;
@@ -49,7 +54,10 @@ impl Noise {
         }
         let seed = get_i64(class, config, "seed")?;
         if let Some(s) = seed.filter(|&s| s < 0) {
-            return Err(Error::arg(class, format!("{class}: `seed` must be a non-negative integer, got {s}")));
+            return Err(Error::arg(
+                class,
+                format!("{class}: `seed` must be a non-negative integer, got {s}"),
+            ));
         }
         let state =
             if value > 0.0 { Some(SeedGenerator::new(&common.name, seed.map(|s| s as u64))?) } else { None };
@@ -69,7 +77,11 @@ impl Noise {
         if !x.dtype().is_float() {
             return Err(Error::arg(
                 class,
-                format!("layer {:?} ({class}) expects a float input, got {}", self.common.name, x.dtype().name()),
+                format!(
+                    "layer {:?} ({class}) expects a float input, got {}",
+                    self.common.name,
+                    x.dtype().name()
+                ),
             ));
         }
         Ok(Some(state.next(x.graph, ctx)?))
@@ -154,7 +166,10 @@ impl Layer for GaussianDropout {
             // Keras divides by zero here (its stddev is sqrt(rate / (1 - rate))).
             return Err(Error::arg(
                 C,
-                format!("layer {:?} ({C}): rate=1 gives an infinite noise stddev in training", self.0.common.name),
+                format!(
+                    "layer {:?} ({C}): rate=1 gives an infinite noise stddev in training",
+                    self.0.common.name
+                ),
             ));
         }
         let stddev = (rate / (1.0 - rate)).sqrt();
@@ -247,13 +262,18 @@ impl Layer for AlphaDropout {
             // Keras raises ZeroDivisionError computing `a` for rate 1.
             return Err(Error::arg(
                 C,
-                format!("layer {:?} ({C}): rate=1 has no affine correction (division by zero)", self.noise.common.name),
+                format!(
+                    "layer {:?} ({C}): rate=1 has no affine correction (division by zero)",
+                    self.noise.common.name
+                ),
             ));
         }
         let alpha = 1.673_263_242_354_377_3_f64;
         let scale = 1.050_700_987_355_480_5_f64;
         let alpha_p = -alpha * scale;
-        let kept = src.random_uniform_like(seed)?.greater_equal(src.graph.scalar(rate, wgkeras_runtime::DType::F32)?)?;
+        let kept = src
+            .random_uniform_like(seed)?
+            .greater_equal(src.graph.scalar(rate, wgkeras_runtime::DType::F32)?)?;
         let kept = kept.cast(x.dtype())?;
         let a = ((1.0 - rate) * (1.0 + rate * alpha_p * alpha_p)).powf(-0.5);
         let b = -a * alpha_p * rate;

@@ -107,7 +107,10 @@ impl BatchNormalization {
             }
             for (k, v) in clip {
                 if !v.is_null() && !v.is_number() {
-                    return Err(Error::arg(C, format!("{C}: renorm_clipping[{k:?}] must be a number, got {v}")));
+                    return Err(Error::arg(
+                        C,
+                        format!("{C}: renorm_clipping[{k:?}] must be a number, got {v}"),
+                    ));
                 }
             }
             let get = |k: &str| clip.get(k).and_then(Value::as_f64);

@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
 
-use super::{broadcast_param, float_input, moments, normalize, num_arg, resolve_axis, Affine, AxisArg, AFFINE_KEYS};
+use super::{
+    broadcast_param, float_input, moments, normalize, num_arg, resolve_axis, Affine, AxisArg, AFFINE_KEYS,
+};
 use crate::error::{Error, Result};
 use crate::graph::{Shape, Sym};
 use crate::initializers;
@@ -242,9 +244,10 @@ impl Layer for RMSNormalization {
 
     fn call<'g>(&self, inputs: &[Sym<'g>], _ctx: &CallContext) -> Result<Vec<Sym<'g>>> {
         let x = single_input(RMS, &self.common.name, inputs)?;
-        let scale = self.common.weights().into_iter().next().ok_or_else(|| {
-            Error::arg(RMS, format!("layer {:?} ({RMS}) is not built", self.common.name))
-        })?;
+        let scale =
+            self.common.weights().into_iter().next().ok_or_else(|| {
+                Error::arg(RMS, format!("layer {:?} ({RMS}) is not built", self.common.name))
+            })?;
         Ok(vec![self.forward(x, x.graph.variable(&scale))?])
     }
 }

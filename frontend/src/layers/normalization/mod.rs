@@ -48,12 +48,20 @@ fn init_arg(
     initializers::get(&v).map_err(|e| Error::arg(class, format!("{class}: `{key}`: {e}")))
 }
 
-fn reg_arg(class: &'static str, config: &Map<String, Value>, key: &str) -> Result<Option<Arc<dyn Regularizer>>> {
+fn reg_arg(
+    class: &'static str,
+    config: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Arc<dyn Regularizer>>> {
     regularizers::get(config.get(key).unwrap_or(&Value::Null))
         .map_err(|e| Error::arg(class, format!("{class}: `{key}`: {e}")))
 }
 
-fn con_arg(class: &'static str, config: &Map<String, Value>, key: &str) -> Result<Option<Arc<dyn Constraint>>> {
+fn con_arg(
+    class: &'static str,
+    config: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Arc<dyn Constraint>>> {
     constraints::get(config.get(key).unwrap_or(&Value::Null))
         .map_err(|e| Error::arg(class, format!("{class}: `{key}`: {e}")))
 }
@@ -184,7 +192,13 @@ impl AxisArg {
 }
 
 /// An axis against a rank, with Keras's out-of-bounds message.
-fn resolve_axis(class: &'static str, name: &str, axis: i64, shape: &[Option<usize>], shown: &Value) -> Result<usize> {
+fn resolve_axis(
+    class: &'static str,
+    name: &str,
+    axis: i64,
+    shape: &[Option<usize>],
+    shown: &Value,
+) -> Result<usize> {
     let r = shape.len() as i64;
     if axis >= r || axis < -r {
         return Err(Error::arg(
