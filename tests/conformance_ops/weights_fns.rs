@@ -23,7 +23,9 @@ pub fn call(c: &Call) -> Option<OpResult> {
 /// Runs `f` on a placeholder fed with `x` (so the graph runs on x's device).
 fn on_graph(
     x: &Tensor,
-    f: impl for<'g> FnOnce(wgkeras::frontend::graph::Sym<'g>) -> wgkeras::frontend::Result<wgkeras::frontend::graph::Sym<'g>>,
+    f: impl for<'g> FnOnce(
+        wgkeras::frontend::graph::Sym<'g>,
+    ) -> wgkeras::frontend::Result<wgkeras::frontend::graph::Sym<'g>>,
 ) -> OpResult {
     let g = Graph::new();
     let shape: Vec<Option<usize>> = x.dims().iter().map(|&d| Some(d)).collect();
