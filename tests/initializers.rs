@@ -43,6 +43,7 @@ fn configs_are_keras() {
         ("Ones", json!({})),
         ("Constant", json!({"value": 0.0})),
         ("Identity", json!({})),
+        ("Orthogonal", json!({"seed": null, "gain": 1.0})),
         ("RandomNormal", json!({"seed": null, "mean": 0.0, "stddev": 0.05})),
         ("RandomUniform", json!({"seed": null, "minval": -0.05, "maxval": 0.05})),
         ("TruncatedNormal", json!({"seed": null, "mean": 0.0, "stddev": 0.05})),
@@ -74,6 +75,11 @@ fn configs_are_keras() {
         ("variance_scaling", "VarianceScaling"),
         ("truncated_normal", "TruncatedNormal"),
         ("identity", "Identity"),
+        ("orthogonal", "Orthogonal"),
+        ("OrthogonalInitializer", "Orthogonal"),
+        ("IdentityInitializer", "Identity"),
+        ("lecun_uniform", "LecunUniform"),
+        ("random_uniform", "RandomUniform"),
     ] {
         assert_eq!(init(json!(alias)).class_name(), class, "{alias}");
     }
@@ -92,8 +98,12 @@ fn configs_are_keras() {
 fn bad_identifiers_and_configs() {
     let e = err_of(initializers::get(&json!("Glorot_Uniform")));
     assert!(e.contains("Glorot_Uniform") && e.contains("glorot_uniform") && e.contains("zeros"), "{e}");
-    let e = err_of(initializers::get(&json!("orthogonal")));
+    let e = err_of(initializers::get(&json!("stft")));
     assert!(e.contains("not implemented"), "{e}");
+    let e = err_of(init(json!("orthogonal")).init(&[5], DType::F32, &Device::Cpu));
+    assert!(e.contains("at least two-dimensional") && e.contains("rank 1"), "{e}");
+    let e = err_of(initializers::get(&json!({"class_name": "Orthogonal", "config": {"scale": 1.0}})));
+    assert!(e.contains("Orthogonal") && e.contains("scale"), "{e}");
     let e = err_of(initializers::get(&json!({"class_name": "RandomNormal", "config": {"std": 1.0}})));
     assert!(e.contains("RandomNormal") && e.contains("std"), "{e}");
     let e = err_of(initializers::get(&json!({"class_name": "GlorotUniform", "config": {"scale": 1.0}})));
@@ -274,4 +284,100 @@ fn unseeded_initializers_draw_new_values_reproducibly() {
     let i2 = init(json!("glorot_uniform"));
     let a2 = i2.init(&[8, 8], DType::F32, &Device::Cpu).unwrap().to_vec_f32().unwrap();
     assert_eq!(a, a2, "set_random_seed makes unseeded initializers reproducible");
+}
+
+/// Max |M - target| of a row-major [n, n] matrix.
+fn max_dev(m: &[f64], target: impl Fn(usize, usize) -> f64, n: usize) -> f64 {
+    let mut worst = 0.0f64;
+    for i in 0..n {
+        for j in 0..n {
+            worst = worst.max((m[i * n + j] - target(i, j)).abs());
+        }
+    }
+    worst
+}
+
+#[test]
+fn orthogonal_is_orthogonal_with_gain_on_every_device() {
+    for device in devices() {
+        // (dims, gain): tall, wide, square, and a conv kernel flattened to [3*3*4, 8].
+        for (dims, gain) in [
+            (vec![7usize, 4], 1.0),
+            (vec![3, 9], 2.0),
+            (vec![6, 6], 0.5),
+            (vec![3, 3, 4, 8], 1.5),
+            (vec![1, 5], 1.0),
+        ] {
+            let i = init(json!({"class_name": "Orthogonal", "config": {"gain": gain, "seed": 17}}));
+            let t = i.init(&dims, DType::F32, &device).unwrap();
+            assert_eq!(t.dims(), dims.as_slice());
+            assert_eq!(t.device(), device);
+            let v = t.to_vec_f64().unwrap();
+            let cols = *dims.last().unwrap();
+            let rows = v.len() / cols;
+            // The smaller side is orthonormal: Q^T Q = gain^2 I (columns) or Q Q^T (rows).
+            let n = rows.min(cols);
+            let mut gram = vec![0.0; n * n];
+            for a in 0..n {
+                for b in 0..n {
+                    gram[a * n + b] = if rows >= cols {
+                        (0..rows).map(|r| v[r * cols + a] * v[r * cols + b]).sum()
+                    } else {
+                        (0..cols).map(|c| v[a * cols + c] * v[b * cols + c]).sum()
+                    };
+                }
+            }
+            let dev = max_dev(&gram, |a, b| if a == b { gain * gain } else { 0.0 }, n);
+            assert!(
+                dev < 1e-5 * (1.0 + gain * gain),
+                "{dims:?} gain {gain} on {device:?}: |QtQ - g^2 I| = {dev}"
+            );
+            // Same seed, same values; on the GPU the same as on the CPU.
+            let again = i.init(&dims, DType::F32, &Device::Cpu).unwrap();
+            assert_close("orthogonal seeded", &t.to_device(&Device::Cpu).unwrap(), &again, 1e-6, 1e-7);
+        }
+    }
+    // Unseeded: a new matrix at each call; another seed gives another matrix.
+    let i = init(json!("orthogonal"));
+    let a = i.init(&[4, 4], DType::F32, &Device::Cpu).unwrap().to_vec_f32().unwrap();
+    let b = i.init(&[4, 4], DType::F32, &Device::Cpu).unwrap().to_vec_f32().unwrap();
+    assert_ne!(a, b);
+    let c = init(json!({"class_name": "Orthogonal", "config": {"seed": 18}}))
+        .init(&[4, 4], DType::F32, &Device::Cpu)
+        .unwrap();
+    let d = init(json!({"class_name": "Orthogonal", "config": {"seed": 17}}))
+        .init(&[4, 4], DType::F32, &Device::Cpu)
+        .unwrap();
+    assert_ne!(c.to_vec_f32().unwrap(), d.to_vec_f32().unwrap());
+    // Empty dims give an empty tensor; float64 works too.
+    let e = init(json!("orthogonal")).init(&[0, 3], DType::F32, &Device::Cpu).unwrap();
+    assert_eq!(e.dims(), [0, 3]);
+    let f = init(json!({"class_name": "Orthogonal", "config": {"seed": 1}}))
+        .init(&[3, 3], DType::F64, &Device::Cpu)
+        .unwrap();
+    assert_eq!(f.dtype(), DType::F64);
+}
+
+#[test]
+fn orthogonal_distribution_is_uniform_in_sign() {
+    // With the sign correction the entries of Q have mean 0 and variance 1/n (Haar measure).
+    let n = 64;
+    let mut mean = 0.0;
+    let mut sq = 0.0;
+    let mut diag = 0.0;
+    for seed in 0..8 {
+        let q = init(json!({"class_name": "Orthogonal", "config": {"seed": seed}}))
+            .init(&[n, n], DType::F32, &Device::Cpu)
+            .unwrap()
+            .to_vec_f64()
+            .unwrap();
+        mean += q.iter().sum::<f64>();
+        sq += q.iter().map(|v| v * v).sum::<f64>();
+        diag += (0..n).map(|i| q[i * n + i]).sum::<f64>();
+    }
+    let count = (8 * n * n) as f64;
+    assert!((mean / count).abs() < 4.0 / (n as f64 * count.sqrt()), "mean {}", mean / count);
+    assert!((sq / count - 1.0 / n as f64).abs() < 1e-6, "variance {}", sq / count);
+    // Without the sign fix the diagonal of Q would be biased positive (Householder's R > 0).
+    assert!((diag / (8 * n) as f64).abs() < 0.05, "diagonal mean {}", diag / (8 * n) as f64);
 }

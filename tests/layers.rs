@@ -496,11 +496,11 @@ fn bad_input_is_an_error_naming_the_layer() {
     let e = err_of(Dense::from_config(&cfg(json!({"units": 3, "foo": 1}))));
     assert!(e.contains("Dense") && e.contains("foo"), "{e}");
     let e = err_of(Dense::from_config(&cfg(
-        json!({"units": 3, "kernel_regularizer": {"class_name": "L2", "config": {"l2": 0.01}}}),
+        json!({"units": 3, "kernel_regularizer": {"class_name": "L7", "config": {"l7": 0.01}}}),
     )));
     assert!(e.contains("Dense") && e.contains("kernel_regularizer"), "{e}");
     let e = err_of(Dense::from_config(&cfg(
-        json!({"units": 3, "kernel_constraint": {"class_name": "NonNeg", "config": {}}}),
+        json!({"units": 3, "kernel_constraint": {"class_name": "Positive", "config": {}}}),
     )));
     assert!(e.contains("kernel_constraint"), "{e}");
     let e = err_of(Dense::from_config(&cfg(json!({"units": 0}))));

@@ -228,10 +228,10 @@ fn json_with_unsupported_config_key_names_layer_and_key() {
     v["config"]["layers"][1]["config"]["frobnicate"] = json!(3);
     let msg = err_text(Model::from_json(&v.to_string()), "unknown key");
     assert_mentions(&msg, &["frobnicate", "Dense", "\"dense\""]);
-    // A known key with a value wgkeras does not implement names the layer and the key too.
+    // A known key with a value Keras does not know names the layer and the key too.
     let mut v = sequential_json();
     v["config"]["layers"][1]["config"]["kernel_regularizer"] =
-        json!({"class_name": "L2", "config": {"l2": 0.01}});
+        json!({"class_name": "L7", "config": {"l7": 0.01}});
     let msg = err_text(Model::from_json(&v.to_string()), "regularizer");
     assert_mentions(&msg, &["kernel_regularizer", "\"dense\""]);
     // Not JSON at all.

@@ -10,8 +10,8 @@
 //! Classes: [`Zeros`], [`Ones`], [`Constant`], [`Identity`], [`RandomNormal`],
 //! [`RandomUniform`], [`TruncatedNormal`] and [`VarianceScaling`] with its presets
 //! (`GlorotUniform`, `GlorotNormal`, `HeNormal`, `HeUniform`, `LecunNormal`, `LecunUniform`:
-//! [`VarianceScaling::glorot_uniform`] and its siblings). `Orthogonal` and `STFT` are not
-//! implemented yet.
+//! [`VarianceScaling::glorot_uniform`] and its siblings) and [`Orthogonal`]. `STFT` (the kernel
+//! of Keras's `STFTSpectrogram` layer) is not implemented.
 
 use std::sync::Mutex;
 
@@ -66,7 +66,6 @@ pub const INITIALIZER_NAMES: [&str; 36] = [
     "variance_scaling",
     "zero",
     "zeros",
-    // Accepted as names, refused when built (not implemented yet).
     "Orthogonal",
     "orthogonal",
     "OrthogonalInitializer",
@@ -144,7 +143,14 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
         "HeUniform" | "he_uniform" => vs("HeUniform", VarianceScaling::he_uniform)?,
         "LecunNormal" | "lecun_normal" => vs("LecunNormal", VarianceScaling::lecun_normal)?,
         "LecunUniform" | "lecun_uniform" => vs("LecunUniform", VarianceScaling::lecun_uniform)?,
-        "Orthogonal" | "orthogonal" | "OrthogonalInitializer" | "STFT" | "stft" | "STFTInitializer" => {
+        "Orthogonal" | "orthogonal" | "OrthogonalInitializer" => {
+            let a = ConfigArgs::new("Orthogonal", config);
+            let gain = a.number("gain", 1.0)?;
+            let seed = a.opt_int("seed")?;
+            a.finish()?;
+            Box::new(Orthogonal::new(gain, seed))
+        }
+        "STFT" | "stft" | "STFTInitializer" => {
             return Err(Error::arg(
                 "initializers.get",
                 format!("the Keras initializer {class_name:?} is not implemented yet"),
@@ -155,7 +161,7 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
                 "initializers.get",
                 format!(
                 "could not interpret initializer identifier {other:?} (names are case-sensitive); known: {}",
-                INITIALIZER_NAMES[..33].join(", ")
+                INITIALIZER_NAMES.join(", ")
             ),
             ))
         }
@@ -671,4 +677,132 @@ impl Initializer for VarianceScaling {
             }
         })
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// orthogonal
+// ---------------------------------------------------------------------------------------------
+
+/// `gain` times an orthogonal matrix: the Q of the QR decomposition of a normal draw, its
+/// columns' signs fixed by R's diagonal (so Q is uniformly distributed), as Keras does. Shapes of
+/// rank > 2 are made from a `[prod(dims[..-1]), dims[-1]]` matrix; with fewer rows than columns
+/// the rows are orthonormal, otherwise the columns.
+pub struct Orthogonal {
+    pub gain: f64,
+    seed: Seed,
+}
+
+impl Orthogonal {
+    pub fn new(gain: f64, seed: Option<i64>) -> Orthogonal {
+        Orthogonal { gain, seed: Seed::new(seed) }
+    }
+}
+
+impl Initializer for Orthogonal {
+    fn class_name(&self) -> &'static str {
+        "Orthogonal"
+    }
+    fn config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("seed".into(), self.seed.json());
+        m.insert("gain".into(), json!(self.gain));
+        m
+    }
+    fn init(&self, dims: &[usize], dtype: DType, device: &Device) -> Result<Tensor> {
+        check_float("Orthogonal", dtype)?;
+        if dims.len() < 2 {
+            return Err(Error::arg(
+                "Orthogonal",
+                format!(
+                    "The tensor to initialize must be at least two-dimensional. Received: shape={dims:?} of rank {}.",
+                    dims.len()
+                ),
+            ));
+        }
+        let rows: usize = dims[..dims.len() - 1].iter().product();
+        let cols = dims[dims.len() - 1];
+        let (m, n) = (rows.max(cols), rows.min(cols));
+        let mut g = self.seed.generator();
+        if n == 0 {
+            return Ok(ops::zeros(dims, dtype, device)?);
+        }
+        // The draw is made on the CPU (the same numbers as on any device) and factored there: an
+        // initializer runs once, outside the compiled step.
+        let a = g.normal(&[m, n], 0.0, 1.0, dtype, &Device::Cpu)?.to_vec_f64()?;
+        let q = orthonormal_q(&a, m, n);
+        let mut out = vec![0.0; m * n];
+        if rows < cols {
+            // Transposed: out[r][c] = q[c][r], out being [n, m].
+            for r in 0..n {
+                for c in 0..m {
+                    out[r * m + c] = self.gain * q[c * n + r];
+                }
+            }
+        } else {
+            for (o, v) in out.iter_mut().zip(&q) {
+                *o = self.gain * v;
+            }
+        }
+        let t = Tensor::from_cpu(wgkeras_runtime::CpuStorage::from_f64(dtype, out), dims, &Device::Cpu)?;
+        Ok(if *device == Device::Cpu { t } else { t.to_device(device)? })
+    }
+}
+
+/// The `[m, n]` (m >= n, row-major) reduced Q of `a` by Householder reflections, each column
+/// multiplied by the sign of R's diagonal entry (Keras's `q *= sign(diag(r))`: Q then does not
+/// depend on the QR algorithm's sign convention).
+fn orthonormal_q(a: &[f64], m: usize, n: usize) -> Vec<f64> {
+    let mut r = a.to_vec();
+    let mut vs: Vec<Vec<f64>> = Vec::with_capacity(n);
+    for k in 0..n {
+        // v = x + sign(x0) |x| e0 over rows k..m of column k; H = I - 2 v v^T / (v^T v).
+        let norm = (k..m).map(|i| r[i * n + k] * r[i * n + k]).sum::<f64>().sqrt();
+        let mut v: Vec<f64> = (k..m).map(|i| r[i * n + k]).collect();
+        let alpha = if v[0] >= 0.0 { norm } else { -norm };
+        v[0] += alpha;
+        let vv: f64 = v.iter().map(|x| x * x).sum();
+        if vv > 0.0 {
+            for j in k..n {
+                let dot: f64 = (k..m).map(|i| v[i - k] * r[i * n + j]).sum();
+                let f = 2.0 * dot / vv;
+                for i in k..m {
+                    r[i * n + j] -= f * v[i - k];
+                }
+            }
+        }
+        vs.push(v);
+    }
+    // Q = H_0 H_1 ... H_{n-1} applied to the first n columns of the identity.
+    let mut q = vec![0.0; m * n];
+    for j in 0..n {
+        q[j * n + j] = 1.0;
+    }
+    for k in (0..n).rev() {
+        let v = &vs[k];
+        let vv: f64 = v.iter().map(|x| x * x).sum();
+        if vv == 0.0 {
+            continue;
+        }
+        for j in 0..n {
+            let dot: f64 = (k..m).map(|i| v[i - k] * q[i * n + j]).sum();
+            let f = 2.0 * dot / vv;
+            for i in k..m {
+                q[i * n + j] -= f * v[i - k];
+            }
+        }
+    }
+    for j in 0..n {
+        let d = r[j * n + j];
+        let s = if d > 0.0 {
+            1.0
+        } else if d < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
+        for i in 0..m {
+            q[i * n + j] *= s;
+        }
+    }
+    q
 }

@@ -79,7 +79,11 @@ fn vjp<'g>(
             let a = x(0);
             let d = match u {
                 UnaryOp::Negative => Some(gy.neg()?),
-                UnaryOp::Abs => Some(gy.mul(float(a.sign()?)?)?),
+                // JAX's rule: the slope at 0 is +1 (as an L1 penalty on a zero weight steps it).
+                UnaryOp::Abs => {
+                    let pos = a.greater_equal(a.scalar_like(0.0)?)?;
+                    Some(pos.select(gy, gy.neg()?)?)
+                }
                 UnaryOp::Exp => Some(gy.mul(y)?),
                 UnaryOp::Expm1 => Some(gy.mul(y.add_scalar(1.0)?)?),
                 UnaryOp::Log => Some(gy.div(a)?),

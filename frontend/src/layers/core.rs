@@ -1,17 +1,21 @@
 //! Core layers: `Dense`, `Activation`, `Dropout`.
 
+use std::sync::{Arc, Mutex};
+
 use crate::random::SeedGenerator;
 use serde_json::{Map, Value};
 
 use crate::activations::Activation as ActivationFn;
+use crate::constraints::{self, Constraint};
 use crate::error::{Error, Result};
 use crate::graph::{shape_str, Op, Shape, Sym};
-use crate::initializers::{self, Initializer};
+use crate::initializers::{self, Initializer, VarianceScaling};
 use crate::layers::serialization::{
     autocast, common_from_config, get_bool, get_f64, get_i64, parse_activation, parse_shape, require_null,
     shape_value, single_input, single_shape,
 };
 use crate::layers::{CallContext, Layer, LayerCommon, LayerRef};
+use crate::regularizers::{self, Regularizer};
 use crate::variable::Variable;
 
 // ---------------------------------------------------------------------------------------------
@@ -21,9 +25,19 @@ use crate::variable::Variable;
 /// `keras.layers.Dense`: `activation(x @ kernel + bias)` on the last axis of `x`.
 ///
 /// Weights (in Keras's `get_weights` order): `kernel` `[input_dim, units]`, then `bias`
-/// `[units]` when `use_bias`. On 2-D inputs the graph is exactly `matmul`, `add`, activation
-/// (the pattern the plan compiler fuses into one matmul with an epilogue); on N-D inputs the
-/// leading axes are flattened to one first and restored after.
+/// `[units]` when `use_bias`, then with LoRA `lora_kernel_a` `[input_dim, rank]` and
+/// `lora_kernel_b` `[rank, units]`. On 2-D inputs the graph is exactly `matmul`, `add`,
+/// activation (the pattern the plan compiler fuses into one matmul with an epilogue); on N-D
+/// inputs the leading axes are flattened to one first and restored after.
+///
+/// The kernel and bias carry their regularizers and constraints (the model adds the penalties,
+/// the optimizer applies the constraints); `activity_regularizer` is the layer's.
+///
+/// LoRA follows Keras 3.15.1's `enable_lora`: the kernel is frozen and the effective kernel is
+/// `kernel + (lora_alpha / lora_rank) * lora_kernel_a @ lora_kernel_b` (`a` from `he_uniform`,
+/// `b` zeros, both with the kernel regularizer). As in Keras, building a layer made with
+/// `lora_rank` calls `enable_lora(lora_rank)` without an alpha, so the built layer's
+/// `lora_alpha` is `lora_rank` whatever the config said.
 pub struct Dense {
     common: LayerCommon,
     units: usize,
@@ -31,6 +45,19 @@ pub struct Dense {
     use_bias: bool,
     kernel_initializer: Box<dyn Initializer>,
     bias_initializer: Box<dyn Initializer>,
+    kernel_regularizer: Option<Arc<dyn Regularizer>>,
+    bias_regularizer: Option<Arc<dyn Regularizer>>,
+    kernel_constraint: Option<Arc<dyn Constraint>>,
+    bias_constraint: Option<Arc<dyn Constraint>>,
+    lora: Mutex<DenseLora>,
+}
+
+/// Keras's `lora_rank`, `lora_alpha` (as given: int or float) and `lora_enabled`.
+#[derive(Clone, Debug, Default)]
+struct DenseLora {
+    rank: Option<usize>,
+    alpha: Option<Value>,
+    enabled: bool,
 }
 
 const DENSE_KEYS: &[&str] = &[
@@ -58,11 +85,14 @@ impl Dense {
         Dense::from_config(&config)
     }
 
-    /// From Keras's `get_config()` (unknown keys, regularizers, constraints, LoRA and
-    /// quantization are errors naming the key).
+    /// From Keras's `get_config()` (every argument of Keras's Dense but `quantization_config`,
+    /// which must be null). Unknown keys and bad values are errors naming the key.
     pub fn from_config(config: &Map<String, Value>) -> Result<Dense> {
         const C: &str = "Dense";
-        let common = common_from_config(C, config, DENSE_KEYS)?;
+        // The activity regularizer is Dense's own argument here (the shared reader refuses it).
+        let mut rest = config.clone();
+        let activity = rest.remove("activity_regularizer").unwrap_or(Value::Null);
+        let common = common_from_config(C, &rest, DENSE_KEYS)?;
         let units = match get_i64(C, config, "units")? {
             Some(u) if u > 0 => u as usize,
             Some(u) => {
@@ -80,17 +110,52 @@ impl Dense {
         let kernel_initializer =
             initializer(C, "kernel_initializer", config.get("kernel_initializer"), "glorot_uniform")?;
         let bias_initializer = initializer(C, "bias_initializer", config.get("bias_initializer"), "zeros")?;
-        for key in [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-            "lora_rank",
-            "quantization_config",
-        ] {
-            require_null(C, config, key)?;
-        }
-        Ok(Dense { common, units, activation, use_bias, kernel_initializer, bias_initializer })
+        let reg = |key: &str| {
+            regularizers::get(config.get(key).unwrap_or(&Value::Null))
+                .map_err(|e| Error::arg(C, format!("{C}: `{key}`: {e}")))
+        };
+        let con = |key: &str| {
+            constraints::get(config.get(key).unwrap_or(&Value::Null))
+                .map_err(|e| Error::arg(C, format!("{C}: `{key}`: {e}")))
+        };
+        let kernel_regularizer = reg("kernel_regularizer")?;
+        let bias_regularizer = reg("bias_regularizer")?;
+        let activity_regularizer = regularizers::get(&activity)
+            .map_err(|e| Error::arg(C, format!("{C}: `activity_regularizer`: {e}")))?;
+        let kernel_constraint = con("kernel_constraint")?;
+        let bias_constraint = con("bias_constraint")?;
+        let rank = match get_i64(C, config, "lora_rank")? {
+            None => None,
+            Some(r) if r >= 0 => Some(r as usize),
+            Some(r) => {
+                return Err(Error::arg(
+                    C,
+                    format!("{C}: `lora_rank` must be a non-negative integer, got {r}"),
+                ))
+            }
+        };
+        let alpha = match config.get("lora_alpha") {
+            None | Some(Value::Null) => rank.map(Value::from),
+            Some(v @ Value::Number(_)) => Some(v.clone()),
+            Some(v) => {
+                return Err(Error::arg(C, format!("{C}: `lora_alpha` must be a number or null, got {v}")))
+            }
+        };
+        require_null(C, config, "quantization_config")?;
+        common.set_activity_regularizer(activity_regularizer);
+        Ok(Dense {
+            common,
+            units,
+            activation,
+            use_bias,
+            kernel_initializer,
+            bias_initializer,
+            kernel_regularizer,
+            bias_regularizer,
+            kernel_constraint,
+            bias_constraint,
+            lora: Mutex::new(DenseLora { rank, alpha, enabled: false }),
+        })
     }
 
     /// Builder-style `use_bias`.
@@ -111,24 +176,126 @@ impl Dense {
         self.use_bias
     }
 
+    pub fn kernel_regularizer(&self) -> Option<Arc<dyn Regularizer>> {
+        self.kernel_regularizer.clone()
+    }
+
+    pub fn bias_regularizer(&self) -> Option<Arc<dyn Regularizer>> {
+        self.bias_regularizer.clone()
+    }
+
+    pub fn kernel_constraint(&self) -> Option<Arc<dyn Constraint>> {
+        self.kernel_constraint.clone()
+    }
+
+    pub fn bias_constraint(&self) -> Option<Arc<dyn Constraint>> {
+        self.bias_constraint.clone()
+    }
+
+    /// The weight `<layer>/<name>` (None before `build`).
+    fn weight(&self, name: &str) -> Option<Variable> {
+        let path = format!("{}/{name}", self.common.name);
+        self.common.weights().into_iter().find(|w| w.name() == path)
+    }
+
     /// The kernel and bias variables (None before `build`).
     pub fn kernel(&self) -> Option<Variable> {
-        self.common.weights().into_iter().next()
+        self.weight("kernel")
     }
 
     pub fn bias(&self) -> Option<Variable> {
         if self.use_bias {
-            self.common.weights().into_iter().nth(1)
+            self.weight("bias")
         } else {
             None
         }
     }
 
+    /// `(lora_kernel_a, lora_kernel_b)` once LoRA is enabled.
+    pub fn lora_kernels(&self) -> Option<(Variable, Variable)> {
+        Some((self.weight("lora_kernel_a")?, self.weight("lora_kernel_b")?))
+    }
+
+    fn lora_state(&self) -> DenseLora {
+        self.lora.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Whether LoRA is enabled (by `lora_rank` at build, or [`Dense::enable_lora`]).
+    pub fn lora_enabled(&self) -> bool {
+        self.lora_state().enabled
+    }
+
+    /// Keras's `enable_lora(rank, lora_alpha)`: freezes the kernel and adds the trainable
+    /// `lora_kernel_a` (`he_uniform`) and `lora_kernel_b` (zeros). Refused with a kernel
+    /// constraint, before build, or when already enabled (Keras's messages).
+    pub fn enable_lora(&self, rank: usize, lora_alpha: Option<f64>) -> Result<()> {
+        let alpha = lora_alpha.map_or(Value::from(rank), Value::from);
+        self.enable_lora_with(rank, alpha)
+    }
+
+    fn enable_lora_with(&self, rank: usize, alpha: Value) -> Result<()> {
+        const C: &str = "Dense";
+        if self.kernel_constraint.is_some() {
+            return Err(Error::arg(
+                C,
+                "Lora is incompatible with kernel constraints. In order to enable lora on this layer, remove the \
+                 `kernel_constraint` argument.",
+            ));
+        }
+        let Some(kernel) = self.kernel() else {
+            return Err(Error::arg(C, "Cannot enable lora on a layer that isn't yet built."));
+        };
+        if self.lora_enabled() {
+            return Err(Error::arg(C, "lora is already enabled. This can only be done once per layer."));
+        }
+        if rank == 0 {
+            return Err(Error::arg(C, "enable_lora: `rank` must be a positive integer, got 0"));
+        }
+        let in_dim = kernel.dims()[0];
+        let a_init = VarianceScaling::he_uniform(None);
+        self.common.add_weight_with(
+            "lora_kernel_a",
+            &[in_dim, rank],
+            &a_init,
+            true,
+            self.kernel_regularizer.clone(),
+            None,
+        )?;
+        self.common.add_weight_with(
+            "lora_kernel_b",
+            &[rank, self.units],
+            &initializers::Zeros,
+            true,
+            self.kernel_regularizer.clone(),
+            None,
+        )?;
+        kernel.set_trainable(false);
+        *self.lora.lock().unwrap_or_else(|e| e.into_inner()) =
+            DenseLora { rank: Some(rank), alpha: Some(alpha), enabled: true };
+        Ok(())
+    }
+
+    /// The kernel the call multiplies by: the variable, plus the LoRA update when enabled.
+    fn effective_kernel<'g>(&self, g: &'g crate::graph::Graph) -> Result<Sym<'g>> {
+        let kernel = g.variable(&self.kernel().ok_or_else(|| self.not_built())?);
+        let lora = self.lora_state();
+        if !lora.enabled {
+            return Ok(kernel);
+        }
+        let (a, b) = self.lora_kernels().ok_or_else(|| self.not_built())?;
+        let rank = lora.rank.unwrap_or(1) as f64;
+        let alpha = lora.alpha.as_ref().and_then(Value::as_f64).unwrap_or(rank);
+        let update = g.variable(&a).matmul(g.variable(&b))?.mul_scalar(alpha / rank)?;
+        kernel.add(update.cast(kernel.dtype())?)
+    }
+
+    fn not_built(&self) -> Error {
+        Error::arg("Dense", format!("layer {:?} (Dense) is not built", self.common.name))
+    }
+
     /// The built input dim (the kernel's first dim).
     fn input_dim(&self) -> Result<usize> {
-        self.kernel()
-            .and_then(|k| k.dims().first().copied())
-            .ok_or_else(|| Error::arg("Dense", format!("layer {:?} (Dense) is not built", self.common.name)))
+        self.kernel().and_then(|k| k.dims().first().copied()).ok_or_else(|| self.not_built())
     }
 
     /// Keras's input spec of a built Dense: rank >= 2 and the last axis `input_dim`.
@@ -170,19 +337,23 @@ impl Layer for Dense {
 
     fn config(&self) -> Map<String, Value> {
         let mut m = Map::new();
+        if let Some(r) = self.common.activity_regularizer() {
+            m.insert("activity_regularizer".into(), regularizers::serialize(r.as_ref()));
+        }
         m.insert("units".into(), Value::from(self.units));
         m.insert("activation".into(), Value::from(self.activation.name()));
         m.insert("use_bias".into(), Value::from(self.use_bias));
         m.insert("kernel_initializer".into(), initializers::serialize(self.kernel_initializer.as_ref()));
         m.insert("bias_initializer".into(), initializers::serialize(self.bias_initializer.as_ref()));
-        for key in [
-            "kernel_regularizer",
-            "bias_regularizer",
-            "kernel_constraint",
-            "bias_constraint",
-            "quantization_config",
-        ] {
-            m.insert(key.into(), Value::Null);
+        m.insert("kernel_regularizer".into(), regularizers::serialize_option(&self.kernel_regularizer));
+        m.insert("bias_regularizer".into(), regularizers::serialize_option(&self.bias_regularizer));
+        m.insert("kernel_constraint".into(), constraints::serialize_option(&self.kernel_constraint));
+        m.insert("bias_constraint".into(), constraints::serialize_option(&self.bias_constraint));
+        m.insert("quantization_config".into(), Value::Null);
+        let lora = self.lora_state();
+        if let Some(rank) = lora.rank.filter(|&r| r > 0) {
+            m.insert("lora_rank".into(), Value::from(rank));
+            m.insert("lora_alpha".into(), lora.alpha.unwrap_or(Value::from(rank)));
         }
         m
     }
@@ -202,9 +373,37 @@ impl Layer for Dense {
                 ))
             }
         };
-        self.common.add_weight("kernel", &[in_dim, self.units], self.kernel_initializer.as_ref(), true)?;
+        // Keras checks LoRA against the kernel constraint when it enables it, after the weights
+        // exist; checking first leaves no half-built layer.
+        let rank = self.lora_state().rank.filter(|&r| r > 0);
+        if rank.is_some() && self.kernel_constraint.is_some() {
+            return Err(Error::arg(
+                "Dense",
+                "Lora is incompatible with kernel constraints. In order to enable lora on this layer, remove the \
+                 `kernel_constraint` argument.",
+            ));
+        }
+        self.common.add_weight_with(
+            "kernel",
+            &[in_dim, self.units],
+            self.kernel_initializer.as_ref(),
+            true,
+            self.kernel_regularizer.clone(),
+            self.kernel_constraint.clone(),
+        )?;
         if self.use_bias {
-            self.common.add_weight("bias", &[self.units], self.bias_initializer.as_ref(), true)?;
+            self.common.add_weight_with(
+                "bias",
+                &[self.units],
+                self.bias_initializer.as_ref(),
+                true,
+                self.bias_regularizer.clone(),
+                self.bias_constraint.clone(),
+            )?;
+        }
+        if let Some(rank) = rank {
+            // Keras's build calls enable_lora(self.lora_rank): alpha becomes the rank.
+            self.enable_lora_with(rank, Value::from(rank))?;
         }
         Ok(())
     }
@@ -228,7 +427,7 @@ impl Layer for Dense {
         self.check_input(&shape, in_dim)?;
         let x = autocast(x, self.common.dtype)?;
         let g = x.graph;
-        let kernel = g.variable(&self.kernel().expect("built"));
+        let kernel = self.effective_kernel(g)?;
         let bias = self.bias().map(|b| g.variable(&b));
         // matmul, add, activation: the pattern the compiler fuses (2-D operands only).
         let head = |x2: Sym<'g>| -> Result<Sym<'g>> {
