@@ -60,6 +60,8 @@ pub struct LayerCommon {
     trainable: AtomicBool,
     pub dtype: DType,
     weights: Mutex<Vec<Variable>>,
+    /// The weights created trainable, which follow the layer's `trainable` flag.
+    trainable_ids: Mutex<Vec<u64>>,
     built: Mutex<Option<Vec<Shape>>>,
     /// Keras's `activity_regularizer`: its penalty on each output, divided by the batch size,
     /// joins the training loss.
@@ -78,6 +80,7 @@ impl LayerCommon {
             trainable: AtomicBool::new(true),
             dtype: DType::F32,
             weights: Mutex::new(vec![]),
+            trainable_ids: Mutex::new(vec![]),
             built: Mutex::new(None),
             activity_regularizer: Mutex::new(None),
         }
@@ -99,9 +102,12 @@ impl LayerCommon {
         self.trainable.load(Ordering::Relaxed)
     }
 
+    /// Keras's `layer.trainable = t`: flips the weights created trainable (a BatchNormalization's
+    /// moving statistics stay non-trainable whatever the layer's flag).
     pub fn set_trainable(&self, t: bool) {
         self.trainable.store(t, Ordering::Relaxed);
-        for w in self.weights() {
+        let ids = self.trainable_ids.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for w in self.weights().into_iter().filter(|w| ids.contains(&w.id())) {
             w.set_trainable(t);
         }
     }
@@ -121,6 +127,9 @@ impl LayerCommon {
     ) -> Result<Variable> {
         let value = initializer.init(dims, self.dtype, &Device::Cpu)?;
         let v = Variable::new(format!("{}/{name}", self.name), value, trainable && self.trainable());
+        if trainable {
+            self.trainable_ids.lock().unwrap_or_else(|e| e.into_inner()).push(v.id());
+        }
         self.weights.lock().unwrap_or_else(|e| e.into_inner()).push(v.clone());
         Ok(v)
     }

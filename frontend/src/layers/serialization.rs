@@ -33,8 +33,8 @@ pub fn check_keys(class: &'static str, config: &Map<String, Value>, own: &[&str]
 }
 
 /// The common state of a layer from its config: checks the keys (see [`check_keys`]), then
-/// reads `name`, `trainable`, the dtype policy and refuses what wgkeras does not implement
-/// (an `activity_regularizer`, `autocast: false`).
+/// reads `name`, `trainable`, the dtype policy and the `activity_regularizer` (which every Keras
+/// layer accepts), and refuses what wgkeras does not implement (`autocast: false`).
 pub fn common_from_config(
     class: &'static str,
     config: &Map<String, Value>,
@@ -46,7 +46,8 @@ pub fn common_from_config(
             return Err(Error::arg(class, format!("{class}: `name` must be a string, got {n}")));
         }
     }
-    require_null(class, config, "activity_regularizer")?;
+    let activity = crate::regularizers::get(config.get("activity_regularizer").unwrap_or(&Value::Null))
+        .map_err(|e| Error::arg(class, format!("{class}: `activity_regularizer`: {e}")))?;
     if let Some(a) = config.get("autocast") {
         if a != &Value::Bool(true) {
             return Err(Error::arg(class, format!("{class}: autocast={a} is not supported (only true)")));
@@ -54,6 +55,7 @@ pub fn common_from_config(
     }
     let mut common = LayerCommon::from_config(class, config)?;
     common.dtype = dtype_policy(class, config.get("dtype").unwrap_or(&Value::Null))?;
+    common.set_activity_regularizer(activity);
     Ok(common)
 }
 
