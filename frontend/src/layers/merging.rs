@@ -254,14 +254,16 @@ fn elementwise_shape(
             (None, _) | (_, None) => None,
             (Some(1), d) | (d, Some(1)) => d,
             (Some(p), Some(q)) if p == q => Some(p),
-            _ => return Err(Error::arg(
-                class,
-                format!(
+            _ => {
+                return Err(Error::arg(
+                    class,
+                    format!(
                     "layer {name:?} ({class}): Inputs have incompatible shapes. Received shapes {} and {}",
                     shape_str(long),
                     shape_str(short)
                 ),
-            )),
+                ))
+            }
         });
     }
     Ok(out)
