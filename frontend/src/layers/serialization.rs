@@ -201,7 +201,12 @@ pub fn autocast<'g>(x: Sym<'g>, dtype: DType) -> Result<Sym<'g>> {
 }
 
 /// Classes whose `build` takes a list of shapes (their `build_config` holds a list of shapes).
-const LIST_INPUT_CLASSES: &[&str] = &["Concatenate"];
+const LIST_INPUT_CLASSES: &[&str] =
+    &["Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot"];
+
+/// Classes Keras builds in `__init__` (`_build_at_init`, or `built = True`): their serialized
+/// form has no `build_config`.
+const BUILT_AT_INIT_CLASSES: &[&str] = &["Reshape", "Identity", "ActivityRegularization"];
 
 /// Parses a `build_config`'s `input_shape`: one shape (a list of ints/nulls) or a list of shapes.
 pub fn parse_build_input_shape(class: &'static str, v: &Value) -> Result<Vec<Shape>> {
@@ -218,6 +223,9 @@ impl LayerRef {
     /// on several inputs) once the layer is built, else `None`.
     pub fn build_config(&self) -> Option<Value> {
         let shapes = self.0.common().built_shapes()?;
+        if BUILT_AT_INIT_CLASSES.contains(&self.class_name()) {
+            return None;
+        }
         let input_shape = if shapes.len() == 1 && !LIST_INPUT_CLASSES.contains(&self.class_name()) {
             shape_value(&shapes[0])
         } else {
