@@ -95,7 +95,14 @@ fn call_inner(c: &Call, name: &str, plain: &[(&str, LossFn)]) -> OpResult {
             let ignore_class = c.opt_i64(3, "ignore_class")?;
             let axis = c.i64_or(4, "axis", -1)?;
             eval(vec![yt, yp], |s| {
-                Ok(losses::sparse_categorical_crossentropy_masked(s[0], s[1], from_logits, ignore_class, axis)?.0)
+                Ok(losses::sparse_categorical_crossentropy_masked(
+                    s[0],
+                    s[1],
+                    from_logits,
+                    ignore_class,
+                    axis,
+                )?
+                .0)
             })
         }
         "binary_focal_crossentropy" => {

@@ -74,14 +74,21 @@ pub fn categorical_focal_crossentropy<'g>(
 /// `keras.losses.categorical_generalized_cross_entropy(y_true, y_pred, q)`: `(1 - p^q) / q` with
 /// `p` the predicted probability of the integer label `y_true` (labels outside the classes give
 /// `p = 0`).
-pub fn categorical_generalized_cross_entropy<'g>(y_true: Sym<'g>, y_pred: Sym<'g>, q: f64) -> Result<Sym<'g>> {
+pub fn categorical_generalized_cross_entropy<'g>(
+    y_true: Sym<'g>,
+    y_pred: Sym<'g>,
+    q: f64,
+) -> Result<Sym<'g>> {
     const CLASS: &str = "CategoricalGeneralizedCrossEntropy";
     if y_pred.rank() == 0 {
         return Err(Error::arg(CLASS, format!("{CLASS}: `y_pred` must have a class axis, got a scalar")));
     }
-    let classes = y_pred.shape().last().copied().flatten().ok_or_else(|| {
-        Error::arg(CLASS, format!("{CLASS}: the class axis of `y_pred` must be known"))
-    })?;
+    let classes = y_pred
+        .shape()
+        .last()
+        .copied()
+        .flatten()
+        .ok_or_else(|| Error::arg(CLASS, format!("{CLASS}: the class axis of `y_pred` must be known")))?;
     let one_hot = y_true.cast(wgkeras_runtime::DType::I32)?.one_hot(classes)?.cast(y_pred.dtype())?;
     super::check_broadcast(CLASS, "one_hot(y_true) and `y_pred`", one_hot, y_pred)?;
     let p = y_pred.mul(one_hot)?.sum(&[-1], false)?;

@@ -33,8 +33,12 @@ plain_loss!(
 /// (`2 * y - 1`), else they are kept. Decided on the device from the data (no readback).
 fn binary_labels_to_hinge<'g>(y_true: Sym<'g>) -> Result<Sym<'g>> {
     let is01 = y_true.equal(y_true.scalar_like(0.0)?)?.logical_or(y_true.equal(y_true.scalar_like(1.0)?)?)?;
+    // Counting the other labels (rather than a min) keeps empty inputs working: all() of
+    // nothing is true.
     let all_axes: Vec<i64> = (0..y_true.rank() as i64).collect();
-    let all01 = if all_axes.is_empty() { is01 } else { is01.cast(y_true.dtype())?.min(&all_axes, false)?.greater(y_true.scalar_like(0.5)?)? };
+    let others = is01.cast(y_true.dtype())?.rsub_scalar(1.0)?;
+    let others = if all_axes.is_empty() { others } else { others.sum(&all_axes, false)? };
+    let all01 = others.less(others.scalar_like(0.5)?)?;
     let converted = y_true.mul_scalar(2.0)?.add_scalar(-1.0)?;
     all01.select(converted, y_true)
 }

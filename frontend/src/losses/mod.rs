@@ -502,9 +502,13 @@ impl<'a> ConfigReader<'a> {
         let axes = match self.value(key) {
             None | Some(Value::Null) => None,
             Some(v @ Value::Number(_)) => Some(vec![v.as_i64().ok_or_else(|| self.bad(key, want, v))?]),
-            Some(v @ Value::Array(items)) => {
-                Some(items.iter().map(Value::as_i64).collect::<Option<Vec<_>>>().ok_or_else(|| self.bad(key, want, v))?)
-            }
+            Some(v @ Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(Value::as_i64)
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| self.bad(key, want, v))?,
+            ),
             Some(v) => return Err(self.bad(key, want, v)),
         };
         Ok(Axes { axes, json: self.config.get(key).cloned().unwrap_or(Value::Null) })

@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value};
 
-use super::{check_broadcast, squeeze_or_expand_to_same_rank, Axes, ConfigReader, Loss, LossBase, Num, Reduction};
+use super::{
+    check_broadcast, squeeze_or_expand_to_same_rank, Axes, ConfigReader, Loss, LossBase, Num, Reduction,
+};
 use crate::error::Result;
 use crate::graph::Sym;
 
@@ -40,15 +42,19 @@ pub fn dice<'g>(y_true: Sym<'g>, y_pred: Sym<'g>, axis: Option<&[i64]>) -> Resul
 /// `keras.losses.tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None)`: `1 - TP / (TP +
 /// alpha * FP + beta * FN + eps)` with `TP = sum(t * p)`, `FP = sum((1 - p) * t)`, `FN = sum(p
 /// * (1 - t))` (Keras's naming), the sums over `axis`.
-pub fn tversky<'g>(y_true: Sym<'g>, y_pred: Sym<'g>, alpha: f64, beta: f64, axis: Option<&[i64]>) -> Result<Sym<'g>> {
+pub fn tversky<'g>(
+    y_true: Sym<'g>,
+    y_pred: Sym<'g>,
+    alpha: f64,
+    beta: f64,
+    axis: Option<&[i64]>,
+) -> Result<Sym<'g>> {
     let (t, axes) = prepare("Tversky", y_true, y_pred, axis)?;
     let inter = t.mul(y_pred)?.sum(&axes, false)?;
     let fp = y_pred.rsub_scalar(1.0)?.mul(t)?.sum(&axes, false)?;
     let fn_ = y_pred.mul(t.rsub_scalar(1.0)?)?.sum(&axes, false)?;
-    let denom = inter
-        .add(fp.mul_scalar(alpha)?)?
-        .add(fn_.mul_scalar(beta)?)?
-        .add_scalar(crate::config::epsilon())?;
+    let denom =
+        inter.add(fp.mul_scalar(alpha)?)?.add(fn_.mul_scalar(beta)?)?.add_scalar(crate::config::epsilon())?;
     inter.div(denom)?.rsub_scalar(1.0)
 }
 
@@ -113,7 +119,12 @@ pub struct Tversky {
 
 impl Default for Tversky {
     fn default() -> Self {
-        Tversky { base: LossBase::new("tversky"), alpha: Num::from(0.5), beta: Num::from(0.5), axis: Axes::all() }
+        Tversky {
+            base: LossBase::new("tversky"),
+            alpha: Num::from(0.5),
+            beta: Num::from(0.5),
+            axis: Axes::all(),
+        }
     }
 }
 

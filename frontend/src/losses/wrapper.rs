@@ -98,14 +98,22 @@ pub(crate) use plain_loss;
 /// `y_true` cast to `y_pred`'s dtype and both matched in rank as Keras's functions do, with
 /// errors naming `class` for scalars (the mean is over the last axis) and shapes that do not
 /// broadcast.
-pub(crate) fn matched_pair<'g>(class: &'static str, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<(Sym<'g>, Sym<'g>)> {
+pub(crate) fn matched_pair<'g>(
+    class: &'static str,
+    y_true: Sym<'g>,
+    y_pred: Sym<'g>,
+) -> Result<(Sym<'g>, Sym<'g>)> {
     let y_true = y_true.cast(y_pred.dtype())?;
     let (y_true, y_pred) = squeeze_or_expand_to_same_rank(y_true, y_pred)?;
     checked_pair(class, y_true, y_pred)
 }
 
 /// `y_true` cast to `y_pred`'s dtype (without matching ranks), checked as in [`matched_pair`].
-pub(crate) fn checked_pair<'g>(class: &'static str, y_true: Sym<'g>, y_pred: Sym<'g>) -> Result<(Sym<'g>, Sym<'g>)> {
+pub(crate) fn checked_pair<'g>(
+    class: &'static str,
+    y_true: Sym<'g>,
+    y_pred: Sym<'g>,
+) -> Result<(Sym<'g>, Sym<'g>)> {
     let y_true = y_true.cast(y_pred.dtype())?;
     if y_pred.rank() == 0 && y_true.rank() == 0 {
         return Err(crate::error::Error::arg(
