@@ -327,4 +327,46 @@ add("circle_labels_b1", keras.losses.Circle(gamma=4.0, reduction="none"), circ_l
 add("circle_float_labels", keras.losses.Circle(gamma=4.0), circ_labels.astype("float32"), circ_emb, rtol=1e-4, atol=1e-4)
 add("circle_all_one_class", keras.losses.Circle(gamma=4.0, reduction="none"), np.zeros(4, "int32"), embeddings(4, E), rtol=1e-4, atol=1e-4)
 
+add("dice_axisnone_sw", keras.losses.Dice(), seg_t, seg_p, sample_weight=weights(B))
+add("dice_axisnone_sw_none", keras.losses.Dice(reduction="none"), seg_t, seg_p, sample_weight=weights(B))
+
+
+# ---- model.fit with these losses (compiled train step; 3 epochs of 20 samples, batch 8)
+def fit_case(cid, seed, out_units, out_act, loss, x, y):
+    import json
+    from keras import layers
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((x.shape[1],)), layers.Dense(8, activation="tanh"),
+                              layers.Dense(out_units, activation=out_act)])
+    weights0 = [tensor(w) for w in model.get_weights()]
+    model_json = json.loads(model.to_json())
+    opt = keras.optimizers.SGD(learning_rate=0.05)
+    opt_config = keras_config(opt, keras.optimizers.serialize)
+    loss_config = loss if isinstance(loss, str) else keras_config(loss, keras.losses.serialize)
+    model.compile(optimizer=opt, loss=loss)
+    hist = model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+    cases.append({
+        "id": cid, "kind": "model_fit", "rtol": 1e-4, "atol": 1e-5,
+        "model": model_json, "weights": weights0,
+        "compile": {"optimizer": opt_config, "loss": loss_config, "metrics": []},
+        "x": tensor(x), "y": tensor(y),
+        "fit": {"batch_size": 8, "epochs": 3, "shuffle": False},
+        "expected_weights": [tensor(w) for w in model.get_weights()],
+        "expected_history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
+    })
+
+
+xf = r.standard_normal((20, 5)).astype("float32")
+fit_case("fit_huber", 1, 2, None, "huber", xf, r.standard_normal((20, 2)).astype("float32"))
+fit_case("fit_mae", 2, 2, None, "mae", xf, r.standard_normal((20, 2)).astype("float32"))
+fit_case("fit_kld", 3, 3, "softmax", "kld", xf, softmax_probs(20, 3))
+fit_case("fit_binary_focal", 4, 2, "sigmoid", keras.losses.BinaryFocalCrossentropy(apply_class_balancing=True), xf, bits(20, 2))
+fit_case("fit_categorical_focal_logits", 5, 3, None, keras.losses.CategoricalFocalCrossentropy(from_logits=True), xf, one_hot(r.integers(0, 3, size=20), 3))
+fit_case("fit_squared_hinge", 6, 2, None, "squared_hinge", xf, signs(20, 2))
+fit_case("fit_tversky", 7, 2, "sigmoid", keras.losses.Tversky(axis=-1, alpha=0.3, beta=0.7), xf, bits(20, 2))
+fit_case("fit_cgce", 8, 3, "softmax", keras.losses.CategoricalGeneralizedCrossEntropy(q=0.4), xf, r.integers(0, 3, size=20).astype("int32"))
+fit_case("fit_circle", 9, 4, None, keras.losses.Circle(gamma=2.0), xf, r.integers(0, 3, size=20).astype("int32"))
+
 write("losses.json", cases)
