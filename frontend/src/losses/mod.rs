@@ -207,7 +207,7 @@ pub const CLASS_NAMES: [&str; 21] = [
 
 /// The function names and aliases [`get`] knows (each builds its class with default arguments):
 /// Keras's `ALL_OBJECTS_DICT` without `ctc`.
-pub const FUNCTION_NAMES: [&str; 31] = [
+pub const FUNCTION_NAMES: [&str; 32] = [
     "mean_squared_error",
     "mse",
     "MSE",
@@ -239,11 +239,8 @@ pub const FUNCTION_NAMES: [&str; 31] = [
     "sparse_categorical_crossentropy",
     "dice",
     "tversky",
+    "circle",
 ];
-
-/// `circle` is a Keras loss function too; it is listed apart only to keep [`FUNCTION_NAMES`]'s
-/// length readable.
-const MORE_FUNCTION_NAMES: [&str; 1] = ["circle"];
 
 /// Classes Keras's `get` does not take by name (they are missing from its `ALL_OBJECTS`), but
 /// that a serialized object may name.
@@ -254,7 +251,6 @@ fn known_names() -> String {
         .iter()
         .filter(|c| !SERIALIZED_ONLY.contains(c))
         .chain(FUNCTION_NAMES.iter())
-        .chain(MORE_FUNCTION_NAMES.iter())
         .copied()
         .collect::<Vec<_>>()
         .join(", ")
@@ -352,9 +348,8 @@ pub fn get(identifier: &Value) -> Result<Box<dyn Loss>> {
                     _ => Err(Error::arg(
                         "losses.get",
                         format!(
-                            "unknown loss function {config}; known functions: {}, {}",
-                            FUNCTION_NAMES.join(", "),
-                            MORE_FUNCTION_NAMES.join(", ")
+                            "unknown loss function {config}; known functions: {}",
+                            FUNCTION_NAMES.join(", ")
                         ),
                     )),
                 },
@@ -416,9 +411,8 @@ fn wrapper_from_config(config: &Value) -> Result<Box<dyn Loss>> {
         Error::arg(
             OP,
             format!(
-                "LossFunctionWrapper: unknown `fn` {f:?}; known functions: {}, {}",
-                FUNCTION_NAMES.join(", "),
-                MORE_FUNCTION_NAMES.join(", ")
+                "LossFunctionWrapper: unknown `fn` {f:?}; known functions: {}",
+                FUNCTION_NAMES.join(", ")
             ),
         )
     })?;
