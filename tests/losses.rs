@@ -473,8 +473,8 @@ fn bad_identifiers_and_configs_are_errors() {
         e.contains("bogus_loss") && e.contains("mean_squared_error") && e.contains("CategoricalCrossentropy"),
         "{e}"
     );
-    let e = err_of(losses::get(&json!({"class_name": "Hinge", "config": {}})));
-    assert!(e.contains("Hinge") && e.contains("BinaryCrossentropy"), "{e}");
+    let e = err_of(losses::get(&json!({"class_name": "CTC", "config": {}})));
+    assert!(e.contains("CTC") && e.contains("BinaryCrossentropy"), "{e}");
     let e = err_of(losses::get(&json!({"class_name": "BinaryCrossentropy", "config": {"bogus": 1}})));
     assert!(e.contains("BinaryCrossentropy") && e.contains("bogus") && e.contains("from_logits"), "{e}");
     let e =
@@ -490,8 +490,8 @@ fn bad_identifiers_and_configs_are_errors() {
     let e =
         err_of(losses::get(&json!({"class_name": "BinaryCrossentropy", "config": {"label_smoothing": 1.5}})));
     assert!(e.contains("label_smoothing"), "{e}");
-    let e = err_of(losses::get(&json!({"class_name": "function", "config": "hinge"})));
-    assert!(e.contains("hinge") && e.contains("mean_squared_error"), "{e}");
+    let e = err_of(losses::get(&json!({"class_name": "function", "config": "ctc"})));
+    assert!(e.contains("ctc") && e.contains("mean_squared_error"), "{e}");
     let e = err_of(losses::get(&json!(3)));
     assert!(e.contains("losses.get"), "{e}");
 }
@@ -606,5 +606,319 @@ fn compute_works_with_an_unknown_batch_dimension() {
             1e-6,
         );
         assert_eq!(r[1].dims(), &[4, 3]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The other keras.losses classes
+// ---------------------------------------------------------------------------------------------
+
+/// (class, extra config, y_true, y_pred) float64 cases of every other loss, away from kinks.
+fn other_loss_cases(rng: &mut Rng) -> Vec<(&'static str, Value, Tensor, Tensor)> {
+    let (b, d) = (4, 3);
+    let n = rand64(rng, &[b, d], -1.5, 1.5);
+    let m = rand64(rng, &[b, d], -1.5, 1.5);
+    let p = rand64(rng, &[b, d], 0.05, 0.95);
+    let q = rand64(rng, &[b, d], 0.05, 0.95);
+    let bits = t64((0..b * d).map(|i| ((i * 7 + 3) % 5 < 2) as u8 as f64).collect(), &[b, d]);
+    let signs = t64(bits.to_vec_f64().unwrap().iter().map(|x| 2.0 * x - 1.0).collect(), &[b, d]);
+    let oh = one_hot64(rng, b, d);
+    let lab = labels(rng, b, d, &[b], DType::I32);
+    let seg_t = t64((0..b * 6).map(|i| ((i * 5 + 1) % 3 == 0) as u8 as f64).collect(), &[b, 2, 3]);
+    let seg_p = rand64(rng, &[b, 2, 3], 0.05, 0.95);
+    let circle_lab = t64(vec![0.0, 1.0, 0.0, 2.0, 1.0, 2.0, 0.0, 3.0], &[8]);
+    let emb: Vec<f64> = {
+        let raw = rng.vec(8 * 4, -1.0, 1.0);
+        raw.chunks(4)
+            .flat_map(|r| {
+                let nrm = r.iter().map(|x| x * x).sum::<f64>().sqrt();
+                r.iter().map(move |x| x / nrm).collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let emb = t64(emb, &[8, 4]);
+    vec![
+        ("MeanAbsoluteError", json!({}), n.clone(), m.clone()),
+        ("MeanAbsolutePercentageError", json!({}), n.clone(), m.clone()),
+        ("MeanSquaredLogarithmicError", json!({}), p.clone(), m.clone()),
+        ("LogCosh", json!({}), n.clone(), m.clone()),
+        ("Huber", json!({}), n.clone(), m.clone()),
+        ("Huber", json!({"delta": 0.3}), n.clone(), m.clone()),
+        ("CosineSimilarity", json!({}), n.clone(), m.clone()),
+        ("CosineSimilarity", json!({"axis": 0}), n.clone(), m.clone()),
+        ("Hinge", json!({}), bits.clone(), m.clone()),
+        ("Hinge", json!({}), signs.clone(), m.clone()),
+        ("SquaredHinge", json!({}), bits.clone(), m.clone()),
+        ("CategoricalHinge", json!({}), oh.clone(), m.clone()),
+        ("KLDivergence", json!({}), q.clone(), p.clone()),
+        ("Poisson", json!({}), q.clone(), p.clone()),
+        ("BinaryFocalCrossentropy", json!({}), bits.clone(), p.clone()),
+        (
+            "BinaryFocalCrossentropy",
+            json!({"apply_class_balancing": true, "alpha": 0.4, "gamma": 1.5, "label_smoothing": 0.1}),
+            bits.clone(),
+            p.clone(),
+        ),
+        ("BinaryFocalCrossentropy", json!({"from_logits": true, "axis": 0}), bits.clone(), m.clone()),
+        ("CategoricalFocalCrossentropy", json!({}), oh.clone(), p.clone()),
+        (
+            "CategoricalFocalCrossentropy",
+            json!({"from_logits": true, "label_smoothing": 0.2, "alpha": 0.5, "gamma": 3.0}),
+            oh.clone(),
+            m.clone(),
+        ),
+        ("CategoricalGeneralizedCrossEntropy", json!({}), lab.clone(), p.clone()),
+        ("CategoricalGeneralizedCrossEntropy", json!({"q": 0.2}), lab.clone(), p.clone()),
+        ("Dice", json!({}), seg_t.clone(), seg_p.clone()),
+        ("Dice", json!({"axis": [1, 2]}), seg_t.clone(), seg_p.clone()),
+        ("Tversky", json!({"alpha": 0.3, "beta": 0.7, "axis": -1}), seg_t.clone(), seg_p.clone()),
+        ("Tversky", json!({"axis": [1, 2]}), seg_t.clone(), seg_p.clone()),
+        ("Circle", json!({"gamma": 4.0, "margin": 0.25}), circle_lab.clone(), emb.clone()),
+        ("Circle", json!({"remove_diagonal": false}), circle_lab.clone(), emb.clone()),
+        ("Circle", json!({}), circle_lab, emb),
+    ]
+}
+
+fn with(extra: &Value, kv: &[(&str, Value)]) -> Value {
+    let mut c = extra.clone();
+    for (k, v) in kv {
+        c[*k] = v.clone();
+    }
+    c
+}
+
+#[test]
+fn other_losses_gradients_match_finite_differences() {
+    let mut rng = Rng::new(21);
+    for (class, extra, yt, yp) in other_loss_cases(&mut rng) {
+        let b = yp.dims()[0];
+        for red in REDUCTIONS {
+            let loss =
+                loss_of(class, with(&extra, &[("reduction", json!(red)), ("dtype", json!("float64"))]));
+            let what = format!("{class} {extra} {red}");
+            check_grad(&what, loss.as_ref(), &yt, &yp, None);
+            // A [B] weight matches the per-sample losses except for Dice/Tversky over every
+            // axis (one value) and 3-D inputs reduced over the last axis only.
+            let per_sample = losses::evaluate(loss.as_ref(), &yt, &yp, None).unwrap();
+            if red == "none" && per_sample.dims() == [b] {
+                for sw_dims in [&[b][..], &[b, 1]] {
+                    let sw = rand64(&mut rng, sw_dims, 0.0, 2.0);
+                    for r2 in REDUCTIONS {
+                        let l2 = loss_of(
+                            class,
+                            with(&extra, &[("reduction", json!(r2)), ("dtype", json!("float64"))]),
+                        );
+                        check_grad(&format!("{what}->{r2} sw{sw_dims:?}"), l2.as_ref(), &yt, &yp, Some(&sw));
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn other_losses_agree_across_backends() {
+    let mut rng = Rng::new(22);
+    for (class, extra, yt, yp) in other_loss_cases(&mut rng) {
+        let f = |t: &Tensor| wgkeras::runtime::ops::cast(t, DType::F32).unwrap();
+        for red in REDUCTIONS {
+            let loss = loss_of(class, with(&extra, &[("reduction", json!(red))]));
+            check_loss_backends(&format!("{class} {extra} {red}"), loss.as_ref(), &f(&yt), &f(&yp), None);
+        }
+    }
+    // Odd and empty shapes for the element-wise ones.
+    let shapes: &[&[usize]] = &[&[1, 1], &[7, 3], &[0, 4], &[2, 0, 3], &[3, 5, 17], &[1, 1029]];
+    let classes = [
+        ("MeanAbsoluteError", json!({})),
+        ("MeanAbsolutePercentageError", json!({})),
+        ("MeanSquaredLogarithmicError", json!({})),
+        ("LogCosh", json!({})),
+        ("Huber", json!({"delta": 0.5})),
+        ("CosineSimilarity", json!({})),
+        ("Hinge", json!({})),
+        ("SquaredHinge", json!({})),
+        ("CategoricalHinge", json!({})),
+        ("KLDivergence", json!({})),
+        ("Poisson", json!({})),
+        ("BinaryFocalCrossentropy", json!({"apply_class_balancing": true})),
+        ("BinaryFocalCrossentropy", json!({"from_logits": true})),
+        ("CategoricalFocalCrossentropy", json!({"label_smoothing": 0.1})),
+        ("CategoricalFocalCrossentropy", json!({"from_logits": true})),
+        ("Dice", json!({})),
+        ("Dice", json!({"axis": -1})),
+        ("Tversky", json!({"axis": -1, "alpha": 0.2, "beta": 0.8})),
+    ];
+    for dims in shapes {
+        let yt = rand_tensor(&mut rng, dims, 0.0, 1.0, DType::F32, &Device::Cpu);
+        let yp = rand_tensor(&mut rng, dims, 0.05, 0.95, DType::F32, &Device::Cpu);
+        for (class, extra) in &classes {
+            for red in ["sum_over_batch_size", "none", "mean_with_sample_weight"] {
+                let loss = loss_of(class, with(extra, &[("reduction", json!(red))]));
+                check_loss_backends(
+                    &format!("{class} {extra} {dims:?} {red}"),
+                    loss.as_ref(),
+                    &yt,
+                    &yp,
+                    None,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn circle_works_with_an_unknown_batch_dimension() {
+    // The diagonal mask is built on the device when the batch size is only known at run time.
+    let g = Graph::new();
+    let yt = g.input(&[None::<usize>], DType::I32);
+    let yp = g.input(&[None, Some(3)], DType::F32);
+    for remove_diagonal in [true, false] {
+        let loss = losses::Circle::new(6.0, 0.3, remove_diagonal).with_reduction(Reduction::None);
+        let out = losses::compute(&loss, yt, yp, None).unwrap();
+        let grad = gradients(out.sum_all().unwrap(), &[yp], None).unwrap()[0].unwrap();
+        let mut rng = Rng::new(23);
+        for n in [1usize, 2, 5, 9] {
+            let lab: Vec<i32> = (0..n).map(|i| (i % 3) as i32).collect();
+            let emb = rng.vec(n * 3, -1.0, 1.0);
+            for dev in devices() {
+                let ids = Tensor::from_vec(lab.clone(), &[n], &Device::Cpu).unwrap().to_device(&dev).unwrap();
+                let e =
+                    Tensor::from_cpu(CpuStorage::from_f64(DType::F32, emb.clone()), &[n, 3], &Device::Cpu)
+                        .unwrap()
+                        .to_device(&dev)
+                        .unwrap();
+                let r = g.evaluate(&[out, grad], &[ids.clone(), e.clone()]).unwrap();
+                let want = losses::evaluate(&loss, &ids, &e, None).unwrap();
+                let what = format!("circle unknown batch n={n} diag={remove_diagonal} on {dev}");
+                assert_close(
+                    &what,
+                    &r[0].to_device(&Device::Cpu).unwrap(),
+                    &want.to_device(&Device::Cpu).unwrap(),
+                    1e-5,
+                    1e-5,
+                );
+                let gv = r[1].to_vec_f64().unwrap();
+                assert!(gv.iter().all(|x| x.is_finite()), "{what}: gradient {gv:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn circle_masks_zero_losses_out_of_the_mean() {
+    // Every sample alone in its class: no positive pairs, every loss 0 and masked: the mean is 0.
+    let e = t64(vec![1.0, 0.0, 0.0, 1.0, 0.6, 0.8], &[3, 2]);
+    let lab = t64(vec![0.0, 1.0, 2.0], &[3]);
+    let loss = loss_of("Circle", json!({"dtype": "float64"}));
+    assert_eq!(losses::evaluate(loss.as_ref(), &lab, &e, None).unwrap().item().unwrap(), 0.0);
+    let (_, grad) = value_and_grad(loss.as_ref(), &lab, &e, None);
+    assert!(grad.iter().all(|g| *g == 0.0), "{grad:?}");
+}
+
+#[test]
+fn other_losses_configs_and_aliases_are_keras() {
+    for name in losses::FUNCTION_NAMES {
+        let l = losses::get(&json!(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(losses::CLASS_NAMES.contains(&l.class_name()), "{name}");
+    }
+    for (alias, class) in [
+        ("mae", "MeanAbsoluteError"),
+        ("MAPE", "MeanAbsolutePercentageError"),
+        ("msle", "MeanSquaredLogarithmicError"),
+        ("kld", "KLDivergence"),
+        ("huber", "Huber"),
+        ("log_cosh", "LogCosh"),
+        ("dice", "Dice"),
+    ] {
+        assert_eq!(losses::get(&json!(alias)).unwrap().class_name(), class);
+    }
+    // Every class: the serialized form comes back unchanged.
+    for class in losses::CLASS_NAMES {
+        let l = loss_of(class, json!({"name": "x", "reduction": "sum"}));
+        let again = losses::get(&l.serialize()).unwrap();
+        assert_eq!(again.config(), l.config(), "{class}");
+        assert_eq!(l.config()["name"], json!("x"));
+        let e = err_of(losses::get(&json!({"class_name": class, "config": {"bogus_key": 1}})));
+        assert!(e.contains(class) && e.contains("bogus_key"), "{e}");
+    }
+    // Keras's get_config: Huber's delta and CosineSimilarity's axis are read but not written.
+    let h = loss_of("Huber", json!({"delta": 2.0}));
+    assert_eq!(Value::Object(h.config()), json!({"name": "huber_loss", "reduction": "sum_over_batch_size"}));
+    let c = loss_of("CosineSimilarity", json!({"axis": 0}));
+    assert_eq!(
+        Value::Object(c.config()),
+        json!({"name": "cosine_similarity", "reduction": "sum_over_batch_size"})
+    );
+    let d = loss_of("Dice", json!({"axis": [1, 2]}));
+    assert_eq!(d.config()["axis"], json!([1, 2]));
+    assert_eq!(loss_of("Dice", json!({"axis": -1})).config()["axis"], json!(-1));
+    assert_eq!(loss_of("Tversky", json!({})).config()["axis"], Value::Null);
+    let f = loss_of("BinaryFocalCrossentropy", json!({"gamma": 3}));
+    assert_eq!(f.config()["gamma"], json!(3));
+    assert_eq!(f.config()["alpha"], json!(0.25));
+    let circle = loss_of("Circle", json!({}));
+    assert_eq!(
+        Value::Object(circle.config()),
+        json!({"name": "circle", "reduction": "sum_over_batch_size", "gamma": 80.0, "margin": 0.4, "remove_diagonal": true})
+    );
+    // Keras's get() does not know CategoricalGeneralizedCrossEntropy by name, only serialized.
+    assert!(losses::get(&json!("CategoricalGeneralizedCrossEntropy")).is_err());
+    assert_eq!(loss_of("CategoricalGeneralizedCrossEntropy", json!({"q": 0.3})).config()["q"], json!(0.3));
+    // A LossFunctionWrapper of a function with its keyword arguments.
+    let w = losses::get(&json!({"class_name": "LossFunctionWrapper", "config": {"fn": "huber", "delta": 0.5, "name": "h", "reduction": "sum"}})).unwrap();
+    assert_eq!(w.class_name(), "Huber");
+}
+
+#[test]
+fn other_losses_bad_inputs_are_errors_naming_the_loss() {
+    let z = |dims: &[usize]| {
+        Tensor::from_cpu(
+            CpuStorage::from_f64(DType::F32, vec![0.5; dims.iter().product()]),
+            dims,
+            &Device::Cpu,
+        )
+        .unwrap()
+    };
+    let cases: Vec<(&str, Value, Vec<usize>, Vec<usize>)> = vec![
+        ("MeanAbsoluteError", json!({}), vec![5, 3], vec![5, 4]),
+        ("MeanAbsolutePercentageError", json!({}), vec![5, 3], vec![4, 3]),
+        ("MeanSquaredLogarithmicError", json!({}), vec![5, 3], vec![5, 2]),
+        ("LogCosh", json!({}), vec![5, 3], vec![5, 4]),
+        ("Huber", json!({}), vec![5, 3], vec![5, 4]),
+        ("CosineSimilarity", json!({}), vec![5, 3], vec![5, 4]),
+        ("CosineSimilarity", json!({"axis": 2}), vec![5, 3], vec![5, 3]),
+        ("Hinge", json!({}), vec![5, 3], vec![5, 4]),
+        ("SquaredHinge", json!({}), vec![5, 3], vec![5, 4]),
+        ("CategoricalHinge", json!({}), vec![5, 3], vec![5, 4]),
+        ("KLDivergence", json!({}), vec![5, 3], vec![5, 4]),
+        ("Poisson", json!({}), vec![5, 3], vec![5, 4]),
+        ("BinaryFocalCrossentropy", json!({}), vec![5, 3], vec![5, 4]),
+        ("BinaryFocalCrossentropy", json!({"axis": 3}), vec![5, 3], vec![5, 3]),
+        ("CategoricalFocalCrossentropy", json!({}), vec![5, 3], vec![5, 4]),
+        ("CategoricalGeneralizedCrossEntropy", json!({}), vec![4], vec![5, 3]),
+        ("Dice", json!({}), vec![5, 3], vec![5, 4]),
+        ("Dice", json!({"axis": [1, 4]}), vec![5, 3], vec![5, 3]),
+        ("Tversky", json!({}), vec![5, 3], vec![5, 4]),
+        ("Circle", json!({}), vec![5], vec![5, 3, 2]),
+        ("Circle", json!({}), vec![5, 2], vec![5, 3]),
+        ("Circle", json!({}), vec![4], vec![5, 3]),
+    ];
+    for (class, cfg, a, b) in cases {
+        let loss = loss_of(class, cfg.clone());
+        let e = err_of(losses::evaluate(loss.as_ref(), &z(&a), &z(&b), None));
+        assert!(e.contains(class), "{class} {cfg} {a:?} {b:?}: {e}");
+    }
+    for (class, cfg, key) in [
+        ("CategoricalGeneralizedCrossEntropy", json!({"q": 1.5}), "q"),
+        ("CategoricalGeneralizedCrossEntropy", json!({"q": 0}), "q"),
+        ("Huber", json!({"delta": "big"}), "delta"),
+        ("Dice", json!({"axis": "rows"}), "axis"),
+        ("Tversky", json!({"axis": [1.5]}), "axis"),
+        ("Circle", json!({"remove_diagonal": 1}), "remove_diagonal"),
+        ("BinaryFocalCrossentropy", json!({"label_smoothing": -0.1}), "label_smoothing"),
+        ("Hinge", json!({"reduction": "avg"}), "reduction"),
+    ] {
+        let e = err_of(losses::get(&json!({"class_name": class, "config": cfg})));
+        assert!(e.contains(class) && e.contains(key), "{class} {cfg}: {e}");
     }
 }

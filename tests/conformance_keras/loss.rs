@@ -1,5 +1,6 @@
 //! Conformance kind `loss`: builds the loss from its serialized config and calls it on
-//! `y_true`, `y_pred` and the optional `sample_weight`.
+//! `y_true`, `y_pred` and the optional `sample_weight`. The loss's `get_config()` must equal the
+//! case's config (Keras's) exactly, for a serialized class.
 
 use serde_json::Value;
 use wgkeras::frontend::losses;
@@ -19,6 +20,16 @@ fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {
         Ok(l) => l,
         Err(outcome) => return Ok(outcome),
     };
+    let class = config.get("class_name").and_then(Value::as_str).unwrap_or("");
+    if let Some(Value::Object(want)) = config.get("config") {
+        if losses::CLASS_NAMES.contains(&class) && &loss.config() != want {
+            return Err(format!(
+                "get_config() differs from Keras's: got {}, want {}",
+                Value::Object(loss.config()),
+                Value::Object(want.clone())
+            ));
+        }
+    }
     let y_true = parse_tensor(&case["y_true"], device)?;
     let y_pred = parse_tensor(&case["y_pred"], device)?;
     let sw = match case.get("sample_weight") {

@@ -18,7 +18,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::graph::{shape_str, Sym};
 
-fn check_label_smoothing(class: &'static str, ls: f64) -> Result<()> {
+pub(crate) fn check_label_smoothing(class: &'static str, ls: f64) -> Result<()> {
     if (0.0..=1.0).contains(&ls) {
         Ok(())
     } else {
@@ -35,7 +35,7 @@ fn check_rank(class: &'static str, what: &str, x: Sym<'_>) -> Result<()> {
 
 /// `y_true` cast to `y_pred`'s dtype, after checking that both have the same shape, that
 /// `y_pred` (named `what` in the error) is not a scalar and that `axis` is one of its axes.
-fn checked_labels<'g>(
+pub(crate) fn checked_labels<'g>(
     class: &'static str,
     what: &str,
     y_true: Sym<'g>,

@@ -4,12 +4,10 @@
 //! [`compute`] is Keras's `Loss.__call__` (the per-sample values of [`Loss::call`], then the
 //! sample weights and the reduction), [`evaluate`] runs it once on concrete tensors.
 //!
-//! | class | function names (for [`get`]) |
-//! |---|---|
-//! | [`MeanSquaredError`] | `mean_squared_error`, `mse`, `MSE` |
-//! | [`BinaryCrossentropy`] | `binary_crossentropy`, `bce`, `BCE` |
-//! | [`CategoricalCrossentropy`] | `categorical_crossentropy` |
-//! | [`SparseCategoricalCrossentropy`] | `sparse_categorical_crossentropy` |
+//! Every class of `keras.losses` but `CTC`; [`get`] takes the class names, the function names
+//! of Keras's `ALL_OBJECTS` and its aliases (`mse`, `mae`, `mape`, `msle`, `kld`, `bce` and
+//! their upper-case forms); see [`CLASS_NAMES`] and [`FUNCTION_NAMES`]. Each Keras function
+//! (`keras.losses.huber(y_true, y_pred, delta)`, ...) is a `pub fn` of the same name on [`Sym`]s.
 //!
 //! Keras facts followed here (Keras 3.15.1, `keras/src/losses/loss.py`):
 //! - `y_true` and `y_pred` are first cast to the loss's dtype (float32 unless `dtype` is given).
@@ -20,7 +18,13 @@
 //!   `divide_no_nan` (0 / 0 gives 0); `sum`: `sum(loss * w)`; `none`: `loss * w`.
 
 mod crossentropy;
+mod focal;
+mod hinge;
+mod probabilistic;
 mod regression;
+mod segmentation;
+mod similarity;
+mod wrapper;
 
 use serde_json::{Map, Value};
 use wgkeras_runtime::{DType, Tensor};
@@ -35,7 +39,20 @@ pub use crossentropy::{
     sparse_categorical_crossentropy_masked, Binary, BinaryCrossentropy, Categorical, CategoricalCrossentropy,
     SmoothedCrossentropy, SmoothedCrossentropyFn, SmoothedCrossentropyKind, SparseCategoricalCrossentropy,
 };
-pub use regression::{mean_squared_error, MeanSquaredError};
+pub use focal::{
+    binary_focal_crossentropy, categorical_focal_crossentropy, categorical_generalized_cross_entropy,
+    BinaryFocalCrossentropy, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy,
+};
+pub use hinge::{categorical_hinge, hinge, squared_hinge, CategoricalHinge, Hinge, SquaredHinge};
+pub use probabilistic::{kl_divergence, poisson, KLDivergence, Poisson};
+pub use regression::{
+    cosine_similarity, huber, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_error, mean_squared_logarithmic_error, CosineSimilarity, Huber, LogCosh, MeanAbsoluteError,
+    MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError,
+};
+pub use segmentation::{dice, tversky, Dice, Tversky};
+pub use similarity::{circle, circle_masked, Circle};
+pub use wrapper::{Plain, PlainKind};
 
 /// Keras's loss reductions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,33 +180,105 @@ pub fn evaluate(
 // get / deserialize
 // ---------------------------------------------------------------------------------------------
 
-/// The class names [`get`] knows.
-pub const CLASS_NAMES: [&str; 4] =
-    ["MeanSquaredError", "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy"];
+/// The class names [`get`] and [`from_config`] know (every class of `keras.losses` but `CTC`).
+pub const CLASS_NAMES: [&str; 21] = [
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "CosineSimilarity",
+    "Huber",
+    "LogCosh",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+    "KLDivergence",
+    "Poisson",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+    "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "CategoricalGeneralizedCrossEntropy",
+    "Dice",
+    "Tversky",
+    "Circle",
+];
 
-/// The function names and aliases [`get`] knows (each builds its class with default arguments).
-pub const FUNCTION_NAMES: [&str; 8] = [
+/// The function names and aliases [`get`] knows (each builds its class with default arguments):
+/// Keras's `ALL_OBJECTS_DICT` without `ctc`.
+pub const FUNCTION_NAMES: [&str; 32] = [
     "mean_squared_error",
     "mse",
     "MSE",
+    "mean_absolute_error",
+    "mae",
+    "MAE",
+    "mean_absolute_percentage_error",
+    "mape",
+    "MAPE",
+    "mean_squared_logarithmic_error",
+    "msle",
+    "MSLE",
+    "cosine_similarity",
+    "huber",
+    "log_cosh",
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "kl_divergence",
+    "kld",
+    "KLD",
+    "poisson",
     "binary_crossentropy",
     "bce",
     "BCE",
+    "binary_focal_crossentropy",
     "categorical_crossentropy",
+    "categorical_focal_crossentropy",
     "sparse_categorical_crossentropy",
+    "dice",
+    "tversky",
+    "circle",
 ];
 
+/// Classes Keras's `get` does not take by name (they are missing from its `ALL_OBJECTS`), but
+/// that a serialized object may name.
+const SERIALIZED_ONLY: [&str; 1] = ["CategoricalGeneralizedCrossEntropy"];
+
 fn known_names() -> String {
-    CLASS_NAMES.iter().chain(FUNCTION_NAMES.iter()).copied().collect::<Vec<_>>().join(", ")
+    CLASS_NAMES
+        .iter()
+        .filter(|c| !SERIALIZED_ONLY.contains(c))
+        .chain(FUNCTION_NAMES.iter())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The class a function name or alias stands for.
 fn class_of_function(name: &str) -> Option<&'static str> {
     Some(match name {
         "mean_squared_error" | "mse" | "MSE" => "MeanSquaredError",
+        "mean_absolute_error" | "mae" | "MAE" => "MeanAbsoluteError",
+        "mean_absolute_percentage_error" | "mape" | "MAPE" => "MeanAbsolutePercentageError",
+        "mean_squared_logarithmic_error" | "msle" | "MSLE" => "MeanSquaredLogarithmicError",
+        "cosine_similarity" => "CosineSimilarity",
+        "huber" => "Huber",
+        "log_cosh" => "LogCosh",
+        "hinge" => "Hinge",
+        "squared_hinge" => "SquaredHinge",
+        "categorical_hinge" => "CategoricalHinge",
+        "kl_divergence" | "kld" | "KLD" => "KLDivergence",
+        "poisson" => "Poisson",
         "binary_crossentropy" | "bce" | "BCE" => "BinaryCrossentropy",
+        "binary_focal_crossentropy" => "BinaryFocalCrossentropy",
         "categorical_crossentropy" => "CategoricalCrossentropy",
+        "categorical_focal_crossentropy" => "CategoricalFocalCrossentropy",
         "sparse_categorical_crossentropy" => "SparseCategoricalCrossentropy",
+        "dice" => "Dice",
+        "tversky" => "Tversky",
+        "circle" => "Circle",
         _ => return None,
     })
 }
@@ -199,9 +288,28 @@ fn class_of_function(name: &str) -> Option<&'static str> {
 pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<dyn Loss>> {
     Ok(match class_name {
         "MeanSquaredError" => Box::new(MeanSquaredError::from_config(config)?),
+        "MeanAbsoluteError" => Box::new(MeanAbsoluteError::from_config(config)?),
+        "MeanAbsolutePercentageError" => Box::new(MeanAbsolutePercentageError::from_config(config)?),
+        "MeanSquaredLogarithmicError" => Box::new(MeanSquaredLogarithmicError::from_config(config)?),
+        "CosineSimilarity" => Box::new(CosineSimilarity::from_config(config)?),
+        "Huber" => Box::new(Huber::from_config(config)?),
+        "LogCosh" => Box::new(LogCosh::from_config(config)?),
+        "Hinge" => Box::new(Hinge::from_config(config)?),
+        "SquaredHinge" => Box::new(SquaredHinge::from_config(config)?),
+        "CategoricalHinge" => Box::new(CategoricalHinge::from_config(config)?),
+        "KLDivergence" => Box::new(KLDivergence::from_config(config)?),
+        "Poisson" => Box::new(Poisson::from_config(config)?),
         "BinaryCrossentropy" => Box::new(BinaryCrossentropy::from_config(config)?),
+        "BinaryFocalCrossentropy" => Box::new(BinaryFocalCrossentropy::from_config(config)?),
         "CategoricalCrossentropy" => Box::new(CategoricalCrossentropy::from_config(config)?),
+        "CategoricalFocalCrossentropy" => Box::new(CategoricalFocalCrossentropy::from_config(config)?),
         "SparseCategoricalCrossentropy" => Box::new(SparseCategoricalCrossentropy::from_config(config)?),
+        "CategoricalGeneralizedCrossEntropy" => {
+            Box::new(CategoricalGeneralizedCrossEntropy::from_config(config)?)
+        }
+        "Dice" => Box::new(Dice::from_config(config)?),
+        "Tversky" => Box::new(Tversky::from_config(config)?),
+        "Circle" => Box::new(Circle::from_config(config)?),
         other => {
             return Err(Error::arg(
                 "losses.get",
@@ -219,7 +327,8 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
 pub fn get(identifier: &Value) -> Result<Box<dyn Loss>> {
     match identifier {
         Value::String(name) => {
-            let class = if CLASS_NAMES.contains(&name.as_str()) { Some(name.as_str()) } else { class_of_function(name) };
+            let is_class = CLASS_NAMES.contains(&name.as_str()) && !SERIALIZED_ONLY.contains(&name.as_str());
+            let class = if is_class { Some(name.as_str()) } else { class_of_function(name) };
             match class {
                 Some(c) => from_config(c, &Map::new()),
                 None => Err(Error::arg(
@@ -370,6 +479,35 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
+    /// A number that `get_config` gives back as it was written (`2` stays an int, `2.0` a float).
+    pub(crate) fn num(&mut self, key: &'static str, default: f64) -> Result<Num> {
+        match self.value(key) {
+            None => Ok(Num::from(default)),
+            Some(v) => match v.as_f64() {
+                Some(x) => Ok(Num { value: x, json: v.clone() }),
+                None => Err(self.bad(key, "a number", v)),
+            },
+        }
+    }
+
+    /// An `axis` that may be null (every axis), an integer or a list of integers.
+    pub(crate) fn axes(&mut self, key: &'static str) -> Result<Axes> {
+        let want = "null, an integer or a list of integers";
+        let axes = match self.value(key) {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Number(_)) => Some(vec![v.as_i64().ok_or_else(|| self.bad(key, want, v))?]),
+            Some(v @ Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(Value::as_i64)
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| self.bad(key, want, v))?,
+            ),
+            Some(v) => return Err(self.bad(key, want, v)),
+        };
+        Ok(Axes { axes, json: self.config.get(key).cloned().unwrap_or(Value::Null) })
+    }
+
     pub(crate) fn opt_i64(&mut self, key: &'static str) -> Result<Option<i64>> {
         match self.value(key) {
             None | Some(Value::Null) => Ok(None),
@@ -426,6 +564,38 @@ impl<'a> ConfigReader<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// A numeric argument, with the JSON that `get_config` writes back for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Num {
+    pub value: f64,
+    pub json: Value,
+}
+
+impl From<f64> for Num {
+    fn from(value: f64) -> Num {
+        Num { value, json: Value::from(value) }
+    }
+}
+
+/// An `axis` argument of `Dice` and `Tversky`: `None` reduces every axis; `json` is what
+/// `get_config` writes back (null, the integer, or the list).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Axes {
+    pub axes: Option<Vec<i64>>,
+    pub json: Value,
+}
+
+impl Axes {
+    pub fn all() -> Axes {
+        Axes { axes: None, json: Value::Null }
+    }
+
+    pub fn of(axes: &[i64]) -> Axes {
+        let json = if axes.len() == 1 { Value::from(axes[0]) } else { Value::from(axes.to_vec()) };
+        Axes { axes: Some(axes.to_vec()), json }
     }
 }
 
