@@ -96,13 +96,15 @@ impl ReLU {
         };
         let threshold = match threshold {
             Some(t) if num_f64(&t) >= 0.0 => t,
-            t => return Err(Error::arg(
-                C,
-                format!(
+            t => {
+                return Err(Error::arg(
+                    C,
+                    format!(
                     "threshold of a ReLU layer cannot be None or a negative value. Received: threshold={}",
                     t.map_or("None".to_string(), |t| t.to_string())
                 ),
-            )),
+                ))
+            }
         };
         Ok(ReLU { common, max_value, negative_slope, threshold })
     }
