@@ -440,3 +440,41 @@ fn bad_kwargs_name_the_activation_and_argument() {
         assert!(e.contains("axis"), "{act:?}: {e}");
     }
 }
+
+#[test]
+fn fused_plans_agree_with_eager_for_every_activation() {
+    use wgkeras::frontend::graph::plan::{Plan, PlanOptions};
+    let mut rng = Rng::new(33);
+    for (what, act, _) in all_activations() {
+        let dims = [6usize, 4];
+        let g = Graph::new();
+        let xs = g.input(&static_shape(&dims), DType::F32);
+        // the activation, then its gradient: what a train step runs
+        let y = act.apply(xs).unwrap();
+        let w = g.constant(rand_tensor(&mut rng, &dims_of(y), -1.0, 1.0, DType::F32, &Device::Cpu));
+        let obj = y.mul(w).unwrap().sum_all().unwrap();
+        let dx = gradients(obj, &[xs], None).unwrap()[0].unwrap();
+        let x = rand_tensor(&mut rng, &dims, -8.0, 8.0, DType::F32, &Device::Cpu);
+        for dev in devices() {
+            let run = |fuse: bool| {
+                let plan =
+                    Plan::new(&g, &[y.id, dx.id], &[], &PlanOptions { device: dev.clone(), fuse }).unwrap();
+                plan.run(&[x.to_device(&dev).unwrap()]).unwrap()
+            };
+            let (eager, fused) = (run(false), run(true));
+            for (k, (a, b)) in fused.iter().zip(&eager).enumerate() {
+                assert_close(
+                    &format!("{what} output {k} on {dev} (fused vs eager)"),
+                    &a.to_device(&Device::Cpu).unwrap(),
+                    &b.to_device(&Device::Cpu).unwrap(),
+                    1e-5,
+                    2e-6,
+                );
+            }
+        }
+    }
+}
+
+fn dims_of(y: wgkeras::frontend::graph::Sym<'_>) -> Vec<usize> {
+    y.shape().iter().map(|d| d.unwrap()).collect()
+}
