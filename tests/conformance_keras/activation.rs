@@ -16,11 +16,7 @@ fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {
     let name = case["name"].as_str().ok_or("case has no string \"name\"")?;
     let empty = serde_json::Map::new();
     let kwargs = case.get("kwargs").and_then(Value::as_object).unwrap_or(&empty);
-    let act = match Activation::with_kwargs(name, kwargs) {
-        Ok(a) => a,
-        Err(e) if Activation::get(name).is_err() => return Ok(KerasResult::Unsupported(e.to_string())),
-        Err(e) => return Err(e.to_string()),
-    };
+    let act = Activation::with_kwargs(name, kwargs).map_err(|e| e.to_string())?;
     let x = parse_tensor(&case["x"], device)?;
     let g = Graph::new();
     let xs = g.input(&static_shape(x.dims()), x.dtype());
