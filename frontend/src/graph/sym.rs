@@ -357,7 +357,10 @@ impl<'g> Sym<'g> {
         let e = self.sub(m)?.exp()?;
         e.div(e.sum(&[axis], true)?)
     }
+    /// `(x - max) - log(sum(exp(x - max)))`, as JAX computes it (subtracting `max + log(..)` in
+    /// one go would lose the low digits next to a large max).
     pub fn log_softmax(self, axis: i64) -> Result<Sym<'g>> {
-        self.sub(self.logsumexp(axis, true)?)
+        let shifted = self.sub(self.max(&[axis], true)?.stop_gradient()?)?;
+        shifted.sub(shifted.exp()?.sum(&[axis], true)?.log()?)
     }
 }

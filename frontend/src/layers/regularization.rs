@@ -1,46 +1,11 @@
 //! Regularization layers: `ActivityRegularization`.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::graph::{Shape, Sym};
 use crate::layers::serialization::{common_from_config, single_input, single_shape};
 use crate::layers::{CallContext, Layer, LayerCommon, LayerFactory, LayerRef};
-use crate::regularizers::Regularizer;
-
-/// Keras's `L1L2` penalty `l1 * sum(|x|) + l2 * sum(x^2)`, used when `crate::regularizers`
-/// has no `L1L2` class (it is written separately; once it exists that one is used).
-#[derive(Debug)]
-struct L1L2Penalty {
-    l1: f64,
-    l2: f64,
-}
-
-impl Regularizer for L1L2Penalty {
-    fn class_name(&self) -> &'static str {
-        "L1L2"
-    }
-
-    fn call<'g>(&self, x: Sym<'g>) -> Result<Sym<'g>> {
-        let mut r = x.graph.scalar(0.0, x.dtype())?;
-        if self.l1 != 0.0 {
-            r = r.add(x.abs()?.sum_all()?.mul_scalar(self.l1)?)?;
-        }
-        if self.l2 != 0.0 {
-            r = r.add(x.square()?.sum_all()?.mul_scalar(self.l2)?)?;
-        }
-        Ok(r)
-    }
-
-    fn config(&self) -> Map<String, Value> {
-        let mut m = Map::new();
-        m.insert("l1".into(), Value::from(self.l1));
-        m.insert("l2".into(), Value::from(self.l2));
-        m
-    }
-}
 
 /// `keras.layers.ActivityRegularization`: the identity, whose output adds the L1L2 penalty
 /// (divided by the batch size) to the training loss, through the layer's activity regularizer.
@@ -77,11 +42,7 @@ impl ActivityRegularization {
         let mut cfg = Map::new();
         cfg.insert("l1".into(), Value::from(l1f));
         cfg.insert("l2".into(), Value::from(l2f));
-        let reg: Arc<dyn Regularizer> = match crate::regularizers::from_config("L1L2", &cfg) {
-            Ok(r) => r,
-            Err(_) => Arc::new(L1L2Penalty { l1: l1f, l2: l2f }),
-        };
-        common.set_activity_regularizer(Some(reg));
+        common.set_activity_regularizer(Some(crate::regularizers::from_config("L1L2", &cfg)?));
         Ok(ActivityRegularization { common, l1, l2 })
     }
 }

@@ -165,14 +165,7 @@ pub fn shape_value(shape: &[Option<usize>]) -> Value {
 
 /// An activation from a layer config: null is `linear`, a string is a Keras activation name.
 pub fn parse_activation(class: &'static str, v: &Value) -> Result<Activation> {
-    match v {
-        Value::Null => Activation::get("linear"),
-        Value::String(s) => Activation::get(s).map_err(|e| Error::arg(class, format!("{class}: `activation`: {e}"))),
-        v => Err(Error::arg(
-            class,
-            format!("{class}: `activation` must be an activation name (e.g. \"relu\"), got {v}; serialized activation objects are not supported"),
-        )),
-    }
+    Activation::from_value(v).map_err(|e| Error::arg(class, format!("{class}: `activation`: {e}")))
 }
 
 /// The single input of a one-input layer, or an error naming the layer.
