@@ -957,3 +957,93 @@ fn a_schedule_drives_the_learning_rate_of_a_compiled_step() {
         }
     }
 }
+
+/// The update of one weight through a fused plan: its elementwise chain (slots, bias
+/// correction, EMA and accumulation selections) becomes few kernels. Prints the plans with
+/// `--nocapture`.
+#[test]
+fn fused_update_plans_stay_small() {
+    let c = |class: &str, config: Value| json!({"class_name": class, "config": config});
+    for (config, max_launches) in [
+        (c("SGD", json!({"learning_rate": 0.1, "momentum": 0.9})), 4),
+        (c("Adam", json!({})), 8),
+        (c("Nadam", json!({})), 10),
+        (
+            c(
+                "Adam",
+                json!({"use_ema": true, "ema_overwrite_frequency": 3, "gradient_accumulation_steps": 2}),
+            ),
+            12,
+        ),
+        (c("Lamb", json!({})), 12),
+        (c("Ftrl", json!({})), 8),
+    ] {
+        let opt = optimizers::get(&config).unwrap();
+        let w = Variable::new("w", Tensor::from_vec(vec![0.5f32; 300], &[300], &Device::Cpu).unwrap(), true);
+        let graph = Graph::new();
+        let g = graph.input(&static_shape(&[300]), DType::F32);
+        let updates = opt.apply_gradients(&graph, &[(w.clone(), g)]).unwrap();
+        let updates: Vec<(Variable, usize)> = updates.into_iter().map(|(v, s)| (v, s.id)).collect();
+        let plan =
+            Plan::new(&graph, &[], &updates, &PlanOptions { device: Device::Cpu, fuse: true }).unwrap();
+        println!("{config}: {} launches\n{}", plan.launches(), plan.describe());
+        assert!(plan.launches() <= max_launches, "{config}: {} launches", plan.launches());
+    }
+}
+
+/// fit on a linear model, one batch per epoch, from fixed weights; returns the final weights
+/// and the loss history.
+fn fit_linear(optimizer: Value, epochs: usize, device: &Device) -> (Vec<Vec<f64>>, Vec<f64>) {
+    use wgkeras::frontend::layers::{Dense, LayerRef};
+    use wgkeras::frontend::models::{CompileArgs, FitArgs};
+    use wgkeras::frontend::Model;
+    let dense: LayerRef =
+        Dense::from_config(json!({"name": "d", "units": 2}).as_object().unwrap()).unwrap().into();
+    let mut m = Model::sequential_with(&[3], vec![dense]).unwrap();
+    m.set_weights(&[
+        Tensor::from_vec(vec![0.1f32, -0.2, 0.3, 0.4, -0.5, 0.6], &[3, 2], &Device::Cpu).unwrap(),
+        Tensor::from_vec(vec![0.05f32, -0.05], &[2], &Device::Cpu).unwrap(),
+    ])
+    .unwrap();
+    m.compile(CompileArgs::new(optimizer, "mean_squared_error").device(device.clone())).unwrap();
+    let x =
+        Tensor::from_vec((0..12).map(|i| (i as f32 - 5.0) / 4.0).collect::<Vec<_>>(), &[4, 3], &Device::Cpu)
+            .unwrap();
+    let y = Tensor::from_vec((0..8).map(|i| (i % 3) as f32 - 1.0).collect::<Vec<_>>(), &[4, 2], &Device::Cpu)
+        .unwrap();
+    let h = m.fit(&x, &y, FitArgs { verbose: 0, epochs, batch_size: 4, ..Default::default() }).unwrap();
+    let w = m.get_weights().unwrap().iter().map(|t| t.to_vec_f64().unwrap()).collect();
+    let loss = h.history.iter().find(|(k, _)| k == "loss").unwrap().1.clone();
+    (w, loss)
+}
+
+#[test]
+fn fit_finalizes_ema_weights_and_unscales_the_loss() {
+    let _gpu = gpu_lock();
+    let sgd = |extra: Value| {
+        let mut c = json!({"learning_rate": 0.1, "momentum": 0.5});
+        c.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        json!({"class_name": "SGD", "config": c})
+    };
+    for device in devices() {
+        let (w1, _) = fit_linear(sgd(json!({})), 1, &device);
+        let (w2, loss) = fit_linear(sgd(json!({})), 2, &device);
+        // EMA with momentum 0.5: the average after 2 updates is (w1 + w2) / 2, and the end of
+        // fit writes it into the weights.
+        let (we, loss_e) = fit_linear(sgd(json!({"use_ema": true, "ema_momentum": 0.5})), 2, &device);
+        for (a, b) in loss.iter().zip(&loss_e) {
+            assert!((a - b).abs() < 1e-6 * a.abs().max(1.0), "{a} vs {b}");
+        }
+        for ((a, b), e) in w1.iter().flatten().zip(w2.iter().flatten()).zip(we.iter().flatten()) {
+            assert!((0.5 * (a + b) - e).abs() < 1e-6, "{}: {e} vs {}", device.name(), 0.5 * (a + b));
+        }
+        // Loss scaling changes neither the update nor the reported loss.
+        let (ws, loss_s) = fit_linear(sgd(json!({"loss_scale_factor": 8.0})), 2, &device);
+        for (a, b) in w2.iter().flatten().zip(ws.iter().flatten()) {
+            assert!((a - b).abs() < 1e-6, "{}: {a} vs {b}", device.name());
+        }
+        for (a, b) in loss.iter().zip(&loss_s) {
+            assert!((a - b).abs() < 1e-6 * a.abs().max(1.0));
+        }
+    }
+}
