@@ -6,7 +6,7 @@ use wgkeras_runtime::DType;
 
 use super::args::ConfigArgs;
 use super::base::{cast_to, OptimizerBase, OptimizerOptions, Step};
-use super::{Optimizer, OptimizerArgs};
+use super::{Optimizer, OptimizerArgs, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -139,21 +139,17 @@ fn one_minus_pow<'g>(step: &Step<'g>, b: f64) -> Result<Sym<'g>> {
     step.scalar(b, DType::F32)?.pow(step.t)?.rsub_scalar(1.0)
 }
 
-fn adam_apply<'g>(
+fn adam_update<'g>(
     base: &OptimizerBase,
     graph: &'g Graph,
-    pairs: &[(Variable, Sym<'g>)],
+    step: &Step<'g>,
+    updates: &mut Vec<(Variable, Sym<'g>)>,
     (b1, b2, eps, amsgrad): (f64, f64, f64, bool),
-) -> Result<Vec<(Variable, Sym<'g>)>> {
-    let step = base.begin(graph, pairs)?;
-    let mut updates = vec![];
-    if step.items.is_empty() {
-        return step.finish(updates);
-    }
+) -> Result<()> {
     // The step size, once per step: lr * sqrt(1 - b2^t) / (1 - b1^t).
-    let alpha = step.lr.mul(one_minus_pow(&step, b2)?.sqrt()?)?.div(one_minus_pow(&step, b1)?)?;
+    let alpha = step.lr.mul(one_minus_pow(step, b2)?.sqrt()?)?.div(one_minus_pow(step, b1)?)?;
     for it in &step.items {
-        let (m1, v1) = moments(base, graph, &it.var, it.g, b1, b2, "velocity", &mut updates)?;
+        let (m1, v1) = moments(base, graph, &it.var, it.g, b1, b2, "velocity", updates)?;
         let denom_v = if amsgrad {
             let vh_var = base.slot(&it.var, "velocity_hat")?;
             let vh1 = graph.variable(&vh_var).maximum(v1)?;
@@ -166,44 +162,36 @@ fn adam_apply<'g>(
         let w1 = it.w.sub(m1.mul(a)?.div(denom_v.sqrt()?.add_scalar(eps)?)?)?;
         updates.push((it.var.clone(), w1));
     }
-    step.finish(updates)
+    Ok(())
 }
 
-impl Optimizer for Adam {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
+impl UpdateRule for Adam {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         adam_slot_groups(self.amsgrad)
     }
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-    fn apply_gradients<'g>(
+
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        adam_apply(&self.base, graph, pairs, (self.beta_1, self.beta_2, self.epsilon, self.amsgrad))
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
+        adam_update(&self.base, graph, step, updates, (self.beta_1, self.beta_2, self.epsilon, self.amsgrad))
     }
 }
 
-impl Optimizer for AdamW {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
+impl UpdateRule for AdamW {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         adam_slot_groups(self.amsgrad)
     }
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-    fn apply_gradients<'g>(
+
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        adam_apply(&self.base, graph, pairs, (self.beta_1, self.beta_2, self.epsilon, self.amsgrad))
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
+        adam_update(&self.base, graph, step, updates, (self.beta_1, self.beta_2, self.epsilon, self.amsgrad))
     }
 }
 
@@ -218,35 +206,26 @@ keras_optimizer!(
 
 impl OptimizerArgs for Adamax {}
 
-impl Optimizer for Adamax {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
+impl UpdateRule for Adamax {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["momentum", "norm"]]
     }
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-    fn apply_gradients<'g>(
+
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
-        if step.items.is_empty() {
-            return step.finish(updates);
-        }
-        let corr = one_minus_pow(&step, self.beta_1)?;
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
+        let corr = one_minus_pow(step, self.beta_1)?;
         for it in &step.items {
             let (m1, u1) =
-                moments(&self.base, graph, &it.var, it.g, self.beta_1, self.beta_2, "norm", &mut updates)?;
+                moments(&self.base, graph, &it.var, it.g, self.beta_1, self.beta_2, "norm", updates)?;
             let c = cast_to(corr, it.w.dtype())?;
             let w1 = it.w.sub(it.lr.mul(m1)?.div(c.mul(u1.add_scalar(self.epsilon)?)?)?)?;
             updates.push((it.var.clone(), w1));
         }
-        step.finish(updates)
+        Ok(())
     }
 }
 
@@ -262,24 +241,18 @@ keras_optimizer!(
 
 impl OptimizerArgs for Nadam {}
 
-impl Optimizer for Nadam {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
+impl UpdateRule for Nadam {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["momentum", "velocity"]]
     }
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-    fn apply_gradients<'g>(
+
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
-        let Some(first) = step.items.first() else { return step.finish(updates) };
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
+        let Some(first) = step.items.first() else { return Ok(()) };
         let b1 = self.beta_1;
         // Keras keeps `u_product` in the first variable's dtype, updated once per step before
         // the per-variable rules (which read the new value).
@@ -292,20 +265,19 @@ impl Optimizer for Nadam {
         updates.push((up_var, up1));
         let up1 = cast_to(up1, DType::F32)?;
         let up_next = up1.mul(u_t_1)?;
-        let v_corr = one_minus_pow(&step, self.beta_2)?;
+        let v_corr = one_minus_pow(step, self.beta_2)?;
         // m_hat = c1 * m + c2 * g with two scalars per step.
         let c1 = u_t_1.div(up_next.rsub_scalar(1.0)?)?;
         let c2 = u_t.rsub_scalar(1.0)?.div(up1.rsub_scalar(1.0)?)?;
         for it in &step.items {
-            let (m1, v1) =
-                moments(&self.base, graph, &it.var, it.g, b1, self.beta_2, "velocity", &mut updates)?;
+            let (m1, v1) = moments(&self.base, graph, &it.var, it.g, b1, self.beta_2, "velocity", updates)?;
             let dt = it.w.dtype();
             let m_hat = m1.mul(cast_to(c1, dt)?)?.add(it.g.mul(cast_to(c2, dt)?)?)?;
             let v_hat = v1.div(cast_to(v_corr, dt)?)?;
             let w1 = it.w.sub(m_hat.mul(it.lr)?.div(v_hat.sqrt()?.add_scalar(self.epsilon)?)?)?;
             updates.push((it.var.clone(), w1));
         }
-        step.finish(updates)
+        Ok(())
     }
 }
 
@@ -322,39 +294,22 @@ keras_optimizer!(
 
 impl OptimizerArgs for Lamb {}
 
-impl Optimizer for Lamb {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
+impl UpdateRule for Lamb {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["momentum", "velocity"]]
     }
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-    fn apply_gradients<'g>(
+
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
-        if step.items.is_empty() {
-            return step.finish(updates);
-        }
-        let c1 = one_minus_pow(&step, self.beta_1)?;
-        let c2 = one_minus_pow(&step, self.beta_2)?;
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
+        let c1 = one_minus_pow(step, self.beta_1)?;
+        let c2 = one_minus_pow(step, self.beta_2)?;
         for it in &step.items {
-            let (m1, v1) = moments(
-                &self.base,
-                graph,
-                &it.var,
-                it.g,
-                self.beta_1,
-                self.beta_2,
-                "velocity",
-                &mut updates,
-            )?;
+            let (m1, v1) =
+                moments(&self.base, graph, &it.var, it.g, self.beta_1, self.beta_2, "velocity", updates)?;
             let dt = it.w.dtype();
             let m_hat = m1.div(cast_to(c1, dt)?)?;
             let r = m_hat.div(v1.div(cast_to(c2, dt)?)?.sqrt()?.add_scalar(self.epsilon)?)?;
@@ -367,6 +322,6 @@ impl Optimizer for Lamb {
             let w1 = it.w.sub(ratio.mul(it.lr)?.mul(r)?)?;
             updates.push((it.var.clone(), w1));
         }
-        step.finish(updates)
+        Ok(())
     }
 }

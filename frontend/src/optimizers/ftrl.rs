@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::args::ConfigArgs;
-use super::base::{OptimizerBase, OptimizerOptions};
-use super::{Optimizer, OptimizerArgs};
+use super::base::{OptimizerBase, OptimizerOptions, Step};
+use super::{Optimizer, OptimizerArgs, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -38,26 +38,17 @@ impl OptimizerArgs for Ftrl {
     }
 }
 
-impl Optimizer for Ftrl {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
-
+impl UpdateRule for Ftrl {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["accumulator", "linear"]]
     }
 
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-
-    fn apply_gradients<'g>(
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
         let p = -self.learning_rate_power;
         let l1 = self.l1_regularization_strength;
         for it in &step.items {
@@ -77,6 +68,6 @@ impl Optimizer for Ftrl {
             updates.push((it.var.clone(), w1));
             updates.push((n_var, n1));
         }
-        step.finish(updates)
+        Ok(())
     }
 }

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::args::ConfigArgs;
-use super::base::{OptimizerBase, OptimizerOptions};
-use super::{Optimizer, OptimizerArgs};
+use super::base::{OptimizerBase, OptimizerOptions, Step};
+use super::{Optimizer, OptimizerArgs, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -30,26 +30,17 @@ impl OptimizerArgs for Lion {
     }
 }
 
-impl Optimizer for Lion {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
-
+impl UpdateRule for Lion {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["momentum"]]
     }
 
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-
-    fn apply_gradients<'g>(
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
         for it in &step.items {
             let m_var = self.base.slot(&it.var, "momentum")?;
             let m = graph.variable(&m_var);
@@ -59,6 +50,6 @@ impl Optimizer for Lion {
             updates.push((m_var, m1));
             updates.push((it.var.clone(), w1));
         }
-        step.finish(updates)
+        Ok(())
     }
 }

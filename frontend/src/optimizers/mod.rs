@@ -20,8 +20,9 @@
 
 /// Declares an optimizer whose own arguments are plain numbers and flags from one list: the
 /// struct, its Keras `from_config` (each key with its Keras default, unknown keys refused, then
-/// [`OptimizerArgs::check_args`]), a typed constructor `create` and its `own_config` in Keras's
-/// order. Every class uses it, so none repeats the config code.
+/// [`OptimizerArgs::check_args`]), a typed constructor `create`, and its [`Optimizer`] impl
+/// (`own_config` in Keras's order; the update is the class's [`UpdateRule`] inside the common
+/// step). Every class uses it, so none repeats that code.
 macro_rules! keras_optimizer {
     ($(#[$doc:meta])* $name:ident, $class:literal, lr = $lr:expr,
      { $($key:ident : $ty:ty = $reader:ident($def:expr)),* $(,)? }) => {
@@ -49,11 +50,50 @@ macro_rules! keras_optimizer {
                 Ok($name { base: OptimizerBase::new($class, learning_rate, common)?, $($key,)* })
             }
 
-            fn keras_own_config(&self) -> Vec<(&'static str, serde_json::Value)> {
+        }
+
+        impl Optimizer for $name {
+            fn own_config(&self) -> Vec<(&'static str, serde_json::Value)> {
                 vec![$((stringify!($key), serde_json::json!(self.$key))),*]
+            }
+
+            fn slot_groups(&self) -> Vec<&'static [&'static str]> {
+                <$name as UpdateRule>::slot_groups(self)
+            }
+
+            fn base(&self) -> &OptimizerBase {
+                &self.base
+            }
+
+            fn apply_gradients<'g>(
+                &self,
+                graph: &'g crate::graph::Graph,
+                pairs: &[(crate::variable::Variable, crate::graph::Sym<'g>)],
+            ) -> Result<Vec<(crate::variable::Variable, crate::graph::Sym<'g>)>> {
+                let step = self.base.begin(graph, pairs)?;
+                let mut updates = vec![];
+                if !step.items.is_empty() {
+                    <$name as UpdateRule>::update(self, graph, &step, &mut updates)?;
+                }
+                step.finish(updates)
             }
         }
     };
+}
+
+/// A class's update rule, which [`keras_optimizer!`] wraps in the common step
+/// ([`OptimizerBase::begin`] .. `Step::finish`: clipping, weight decay, accumulation, EMA,
+/// constraints, iteration count).
+pub(crate) trait UpdateRule {
+    /// The slot names, group by group, in the order Keras's `optimizer.variables` lists them.
+    fn slot_groups(&self) -> Vec<&'static [&'static str]>;
+    /// Pushes the new values of the step's variables and of their slots onto `updates`.
+    fn update<'g>(
+        &self,
+        graph: &'g Graph,
+        step: &base::Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()>;
 }
 
 /// Per-class hooks of [`keras_optimizer!`].

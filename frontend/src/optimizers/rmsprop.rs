@@ -1,10 +1,8 @@
 //! The running-average-of-squares family: `keras.optimizers.RMSprop`, `Adagrad`, `Adadelta`.
 
-use serde_json::Value;
-
 use super::args::ConfigArgs;
-use super::base::{OptimizerBase, OptimizerOptions};
-use super::{Optimizer, OptimizerArgs};
+use super::base::{OptimizerBase, OptimizerOptions, Step};
+use super::{Optimizer, OptimizerArgs, UpdateRule};
 use crate::error::Result;
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -53,11 +51,7 @@ impl RMSprop {
     }
 }
 
-impl Optimizer for RMSprop {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
-
+impl UpdateRule for RMSprop {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         let mut g: Vec<&'static [&'static str]> = vec![&["velocity"]];
         if self.momentum > 0.0 {
@@ -69,17 +63,12 @@ impl Optimizer for RMSprop {
         g
     }
 
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-
-    fn apply_gradients<'g>(
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
         let rho = self.rho;
         for it in &step.items {
             let g = it.g;
@@ -107,7 +96,7 @@ impl Optimizer for RMSprop {
             };
             updates.push((it.var.clone(), w1));
         }
-        step.finish(updates)
+        Ok(())
     }
 }
 
@@ -122,26 +111,17 @@ keras_optimizer!(
 
 impl OptimizerArgs for Adagrad {}
 
-impl Optimizer for Adagrad {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
-
+impl UpdateRule for Adagrad {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["accumulator"]]
     }
 
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-
-    fn apply_gradients<'g>(
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
         for it in &step.items {
             let acc_var = self.base.slot_filled(&it.var, "accumulator", self.initial_accumulator_value)?;
             let acc1 = graph.variable(&acc_var).add(it.g.square()?)?;
@@ -149,7 +129,7 @@ impl Optimizer for Adagrad {
             updates.push((acc_var, acc1));
             updates.push((it.var.clone(), w1));
         }
-        step.finish(updates)
+        Ok(())
     }
 }
 
@@ -161,26 +141,17 @@ keras_optimizer!(
 
 impl OptimizerArgs for Adadelta {}
 
-impl Optimizer for Adadelta {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
-
+impl UpdateRule for Adadelta {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["accumulated_grad", "accumulated_delta_var"]]
     }
 
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-
-    fn apply_gradients<'g>(
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
         let (rho, eps) = (self.rho, self.epsilon);
         for it in &step.items {
             let ag_var = self.base.slot(&it.var, "accumulated_grad")?;
@@ -194,6 +165,6 @@ impl Optimizer for Adadelta {
             updates.push((ad_var, ad1));
             updates.push((it.var.clone(), w1));
         }
-        step.finish(updates)
+        Ok(())
     }
 }

@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::args::ConfigArgs;
-use super::base::{OptimizerBase, OptimizerOptions};
-use super::{Optimizer, OptimizerArgs};
+use super::base::{OptimizerBase, OptimizerOptions, Step};
+use super::{Optimizer, OptimizerArgs, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -52,11 +52,7 @@ impl SGD {
     }
 }
 
-impl Optimizer for SGD {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        self.keras_own_config()
-    }
-
+impl UpdateRule for SGD {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         if self.momentum != 0.0 {
             vec![&["momentum"]]
@@ -65,17 +61,12 @@ impl Optimizer for SGD {
         }
     }
 
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-
-    fn apply_gradients<'g>(
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
         for it in &step.items {
             let lr_g = it.g.mul(it.lr)?;
             if self.momentum != 0.0 {
@@ -93,6 +84,6 @@ impl Optimizer for SGD {
                 updates.push((it.var.clone(), it.w.sub(lr_g)?));
             }
         }
-        step.finish(updates)
+        Ok(())
     }
 }
