@@ -1,8 +1,9 @@
 //! Conformance kind `optimizer`: the optimizer is built from its Keras serialized config, its
 //! update is compiled once into a `Plan` with the gradients as placeholders, and the plan runs
 //! once per step of the case (so the learning rate, the iteration count and the slots are read
-//! from their variables at every run, as in a compiled train step). The variables' final values
-//! are compared with Keras's.
+//! from their variables at every run, as in a compiled train step). The optimizer's serialized
+//! config must equal Keras's, `iterations` must be Keras's count after the steps (gradient
+//! accumulation divides it), and the variables' final values are compared with Keras's.
 
 use serde_json::Value;
 use wgkeras::frontend::graph::plan::PlanOptions;
@@ -16,6 +17,13 @@ use crate::conformance_ops::parse_tensor;
 
 fn run_inner(case: &Value, device: &Device) -> Result<Vec<(String, Tensor, Value)>, String> {
     let opt = optimizers::get(&case["config"]).map_err(|e| e.to_string())?;
+    let ser = optimizers::serialize(opt.as_ref());
+    if ser != case["config"] {
+        return Err(format!(
+            "serialized config differs from Keras's:\n ours  {ser}\n keras {}",
+            case["config"]
+        ));
+    }
     let inits = case["variables"].as_array().ok_or("case has no \"variables\" list")?;
     let vars: Vec<Variable> = inits
         .iter()
@@ -40,8 +48,9 @@ fn run_inner(case: &Value, device: &Device) -> Result<Vec<(String, Tensor, Value
         plan.run(&grads).map_err(|e| e.to_string())?;
     }
     let its = opt.iterations().map_err(|e| e.to_string())?;
-    if its != steps.len() as i64 {
-        return Err(format!("iterations is {its} after {} steps", steps.len()));
+    let want = case["iterations"].as_i64().unwrap_or(steps.len() as i64);
+    if its != want {
+        return Err(format!("iterations is {its} after {} steps, Keras has {want}", steps.len()));
     }
     let expected = case["expected"].as_array().ok_or("case has no \"expected\" list")?;
     Ok(vars.iter().zip(expected).map(|(v, e)| (v.name().to_string(), v.value(), e.clone())).collect())

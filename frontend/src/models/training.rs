@@ -500,7 +500,8 @@ impl Model {
             if mode == Mode::Train {
                 let weights = self.trainable_weights();
                 let nodes: Vec<Sym> = weights.iter().map(|w| g.variable(w)).collect();
-                let grads = autodiff::gradients(loss, &nodes, None)?;
+                // Keras differentiates `optimizer.scale_loss(loss)` (the tracked loss is unscaled).
+                let grads = autodiff::gradients(c.optimizer.scale_loss(loss)?, &nodes, None)?;
                 let pairs: Vec<(Variable, Sym)> =
                     weights.iter().zip(grads).filter_map(|(w, gr)| gr.map(|gr| (w.clone(), gr))).collect();
                 updates.extend(c.optimizer.apply_gradients(&g, &pairs)?);
@@ -703,6 +704,10 @@ impl Model {
             if control.stop_training {
                 break;
             }
+        }
+        // Keras's fit ends with `optimizer.finalize_variable_values` (EMA weights, when used).
+        if let (Some(c), true) = (self.compiled.as_ref(), args.epochs > 0) {
+            c.optimizer.finalize_variable_values(&self.trainable_weights())?;
         }
         let final_logs =
             Logs(history.history.iter().map(|(k, v)| (k.clone(), *v.last().unwrap_or(&0.0))).collect());

@@ -1,10 +1,8 @@
-//! `keras.optimizers.RMSprop`: gradients divided by a running root mean square.
-
-use serde_json::{json, Map, Value};
+//! The running-average-of-squares family: `keras.optimizers.RMSprop`, `Adagrad`, `Adadelta`.
 
 use super::args::ConfigArgs;
-use super::base::{OptimizerBase, OptimizerOptions};
-use super::Optimizer;
+use super::base::{OptimizerBase, OptimizerOptions, Step};
+use super::{Optimizer, OptimizerArgs, UpdateRule};
 use crate::error::Result;
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -33,51 +31,27 @@ impl Default for RMSpropOptions {
     }
 }
 
-/// RMSprop, as Keras computes it: `v = rho v + (1 - rho) g^2`; centered: `a = rho a + (1 -
-/// rho) g` and `den = v - a^2 + eps`, else `den = v + eps`; `inc = lr g / sqrt(den)`; with
-/// momentum > 0, `m = momentum m + inc; var -= m`, else `var -= inc`.
-pub struct RMSprop {
-    base: OptimizerBase,
-    rho: f64,
-    momentum: f64,
-    epsilon: f64,
-    centered: bool,
-}
+keras_optimizer!(
+    /// RMSprop, as Keras computes it: `v = rho v + (1 - rho) g^2`; centered: `a = rho a + (1 -
+    /// rho) g` and `den = v - a^2 + eps`, else `den = v + eps`; `inc = lr g / sqrt(den)`; with
+    /// momentum > 0, `m = momentum m + inc; var -= m`, else `var -= inc`.
+    RMSprop, "RMSprop", lr = 0.001, {
+        rho: f64 = number(0.9),
+        momentum: f64 = number(0.0),
+        epsilon: f64 = number(1e-7),
+        centered: bool = bool(false),
+    }
+);
+
+impl OptimizerArgs for RMSprop {}
 
 impl RMSprop {
     pub fn new(o: RMSpropOptions) -> Result<RMSprop> {
-        Ok(RMSprop {
-            base: OptimizerBase::new("RMSprop", o.learning_rate, o.common)?,
-            rho: o.rho,
-            momentum: o.momentum,
-            epsilon: o.epsilon,
-            centered: o.centered,
-        })
-    }
-
-    /// From a Keras config (unknown keys and bad values are errors naming the key).
-    pub fn from_config(config: &Map<String, Value>) -> Result<RMSprop> {
-        let a = ConfigArgs::new("RMSprop", config);
-        let (learning_rate, common) = OptimizerOptions::from_args(&a, 0.001)?;
-        let rho = a.number("rho", 0.9)?;
-        let momentum = a.number("momentum", 0.0)?;
-        let epsilon = a.number("epsilon", 1e-7)?;
-        let centered = a.bool("centered", false)?;
-        a.finish()?;
-        RMSprop::new(RMSpropOptions { learning_rate, rho, momentum, epsilon, centered, common })
+        RMSprop::create(o.learning_rate, o.common, o.rho, o.momentum, o.epsilon, o.centered)
     }
 }
 
-impl Optimizer for RMSprop {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        vec![
-            ("rho", json!(self.rho)),
-            ("momentum", json!(self.momentum)),
-            ("epsilon", json!(self.epsilon)),
-            ("centered", json!(self.centered)),
-        ]
-    }
-
+impl UpdateRule for RMSprop {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         let mut g: Vec<&'static [&'static str]> = vec![&["velocity"]];
         if self.momentum > 0.0 {
@@ -89,17 +63,12 @@ impl Optimizer for RMSprop {
         g
     }
 
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-
-    fn apply_gradients<'g>(
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
         let rho = self.rho;
         for it in &step.items {
             let g = it.g;
@@ -127,6 +96,75 @@ impl Optimizer for RMSprop {
             };
             updates.push((it.var.clone(), w1));
         }
-        step.finish(updates)
+        Ok(())
+    }
+}
+
+keras_optimizer!(
+    /// Adagrad: `acc += g^2; var -= lr g / sqrt(acc + epsilon)`, the accumulator starting at
+    /// `initial_accumulator_value`.
+    Adagrad, "Adagrad", lr = 0.001, {
+        initial_accumulator_value: f64 = number(0.1),
+        epsilon: f64 = number(1e-7),
+    }
+);
+
+impl OptimizerArgs for Adagrad {}
+
+impl UpdateRule for Adagrad {
+    fn slot_groups(&self) -> Vec<&'static [&'static str]> {
+        vec![&["accumulator"]]
+    }
+
+    fn update<'g>(
+        &self,
+        graph: &'g Graph,
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
+        for it in &step.items {
+            let acc_var = self.base.slot_filled(&it.var, "accumulator", self.initial_accumulator_value)?;
+            let acc1 = graph.variable(&acc_var).add(it.g.square()?)?;
+            let w1 = it.w.sub(it.lr.mul(it.g)?.div(acc1.add_scalar(self.epsilon)?.sqrt()?)?)?;
+            updates.push((acc_var, acc1));
+            updates.push((it.var.clone(), w1));
+        }
+        Ok(())
+    }
+}
+
+keras_optimizer!(
+    /// Adadelta: `G = rho G + (1 - rho) g^2`; `delta = -sqrt(D + eps) g / sqrt(G + eps)`;
+    /// `D = rho D + (1 - rho) delta^2`; `var += lr delta`.
+    Adadelta, "Adadelta", lr = 0.001, { rho: f64 = number(0.95), epsilon: f64 = number(1e-7) }
+);
+
+impl OptimizerArgs for Adadelta {}
+
+impl UpdateRule for Adadelta {
+    fn slot_groups(&self) -> Vec<&'static [&'static str]> {
+        vec![&["accumulated_grad", "accumulated_delta_var"]]
+    }
+
+    fn update<'g>(
+        &self,
+        graph: &'g Graph,
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
+        let (rho, eps) = (self.rho, self.epsilon);
+        for it in &step.items {
+            let ag_var = self.base.slot(&it.var, "accumulated_grad")?;
+            let ad_var = self.base.slot(&it.var, "accumulated_delta_var")?;
+            let (ag, ad) = (graph.variable(&ag_var), graph.variable(&ad_var));
+            let ag1 = ag.mul_scalar(rho)?.add(it.g.square()?.mul_scalar(1.0 - rho)?)?;
+            let delta = ad.add_scalar(eps)?.sqrt()?.mul(it.g)?.div(ag1.add_scalar(eps)?.sqrt()?)?.neg()?;
+            let ad1 = ad.mul_scalar(rho)?.add(delta.square()?.mul_scalar(1.0 - rho)?)?;
+            let w1 = it.w.add(it.lr.mul(delta)?)?;
+            updates.push((ag_var, ag1));
+            updates.push((ad_var, ad1));
+            updates.push((it.var.clone(), w1));
+        }
+        Ok(())
     }
 }

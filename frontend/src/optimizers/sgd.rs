@@ -1,10 +1,10 @@
 //! `keras.optimizers.SGD`: gradient descent with optional (Nesterov) momentum.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use super::args::ConfigArgs;
-use super::base::{OptimizerBase, OptimizerOptions};
-use super::Optimizer;
+use super::base::{OptimizerBase, OptimizerOptions, Step};
+use super::{Optimizer, OptimizerArgs, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -30,45 +30,29 @@ impl Default for SgdOptions {
     }
 }
 
-/// Gradient descent: `m = momentum * m - lr * g; var += m` (Nesterov: `var += momentum * m -
-/// lr * g`); with momentum 0, `var -= lr * g`.
-pub struct SGD {
-    base: OptimizerBase,
-    momentum: f64,
-    nesterov: bool,
+keras_optimizer!(
+    /// Gradient descent: `m = momentum * m - lr * g; var += m` (Nesterov: `var += momentum * m -
+    /// lr * g`); with momentum 0, `var -= lr * g`.
+    SGD, "SGD", lr = 0.01, { momentum: f64 = float(0.0), nesterov: bool = bool(false) }
+);
+
+impl OptimizerArgs for SGD {
+    fn check_args(args: &[(&'static str, Value)]) -> Result<()> {
+        let m = args[0].1.as_f64().unwrap_or(f64::NAN);
+        if !(0.0..=1.0).contains(&m) {
+            return Err(Error::arg("SGD", format!("`momentum` must be a float between [0, 1], got {m}")));
+        }
+        Ok(())
+    }
 }
 
 impl SGD {
     pub fn new(o: SgdOptions) -> Result<SGD> {
-        if !(0.0..=1.0).contains(&o.momentum) {
-            return Err(Error::arg(
-                "SGD",
-                format!("`momentum` must be a float between [0, 1], got {}", o.momentum),
-            ));
-        }
-        Ok(SGD {
-            base: OptimizerBase::new("SGD", o.learning_rate, o.common)?,
-            momentum: o.momentum,
-            nesterov: o.nesterov,
-        })
-    }
-
-    /// From a Keras config (unknown keys and bad values are errors naming the key).
-    pub fn from_config(config: &Map<String, Value>) -> Result<SGD> {
-        let a = ConfigArgs::new("SGD", config);
-        let (learning_rate, common) = OptimizerOptions::from_args(&a, 0.01)?;
-        let momentum = a.float("momentum", 0.0)?;
-        let nesterov = a.bool("nesterov", false)?;
-        a.finish()?;
-        SGD::new(SgdOptions { learning_rate, momentum, nesterov, common })
+        SGD::create(o.learning_rate, o.common, o.momentum, o.nesterov)
     }
 }
 
-impl Optimizer for SGD {
-    fn own_config(&self) -> Vec<(&'static str, Value)> {
-        vec![("momentum", json!(self.momentum)), ("nesterov", json!(self.nesterov))]
-    }
-
+impl UpdateRule for SGD {
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         if self.momentum != 0.0 {
             vec![&["momentum"]]
@@ -77,17 +61,12 @@ impl Optimizer for SGD {
         }
     }
 
-    fn base(&self) -> &OptimizerBase {
-        &self.base
-    }
-
-    fn apply_gradients<'g>(
+    fn update<'g>(
         &self,
         graph: &'g Graph,
-        pairs: &[(Variable, Sym<'g>)],
-    ) -> Result<Vec<(Variable, Sym<'g>)>> {
-        let step = self.base.begin(graph, pairs)?;
-        let mut updates = vec![];
+        step: &Step<'g>,
+        updates: &mut Vec<(Variable, Sym<'g>)>,
+    ) -> Result<()> {
         for it in &step.items {
             let lr_g = it.g.mul(it.lr)?;
             if self.momentum != 0.0 {
@@ -105,6 +84,6 @@ impl Optimizer for SGD {
                 updates.push((it.var.clone(), it.w.sub(lr_g)?));
             }
         }
-        step.finish(updates)
+        Ok(())
     }
 }
