@@ -347,6 +347,16 @@ fn the_registry_routes_serialized_objects_by_module_and_lists_families() {
         get(Family::Metric, &serde_json::json!("sparse_categorical_accuracy")).unwrap(),
         KerasObject::Metric(_)
     ));
+    let l2 = serde_json::json!({"module": "keras.regularizers", "class_name": "L2", "config": {"l2": 0.01}, "registered_name": null});
+    assert!(matches!(deserialize(&l2).unwrap(), KerasObject::Regularizer(_)));
+    assert!(matches!(
+        get(Family::Constraint, &serde_json::json!("non_neg")).unwrap(),
+        KerasObject::Constraint(_)
+    ));
+    let sched = serde_json::json!({"module": "keras.optimizers.schedules", "class_name": "ExponentialDecay",
+        "config": {"initial_learning_rate": 0.1, "decay_steps": 10, "decay_rate": 0.5, "staircase": false, "name": "ExponentialDecay"},
+        "registered_name": null});
+    assert!(matches!(deserialize(&sched).unwrap(), KerasObject::Schedule(_)));
     let e = deserialize(&serde_json::json!({"module": "keras.nope", "class_name": "X", "config": {}}))
         .err()
         .unwrap()

@@ -1,7 +1,7 @@
 //! The one entry point from a Keras identifier to an object: a Keras serialized object
 //! `{"module", "class_name", "config", "registered_name"}` is routed by its module to the family
 //! that builds it (layers, losses, metrics, optimizers, initializers, activations, regularizers,
-//! constraints), and a string
+//! constraints, learning-rate schedules), and a string
 //! identifier is looked up in the family the caller names. Each family's own `get` holds its
 //! table of names, so the lists stay next to the classes they build.
 
@@ -16,6 +16,7 @@ use crate::initializers::{self, Initializer};
 use crate::layers::{self, LayerRef};
 use crate::losses::{self, Loss};
 use crate::metrics::{self, Metric};
+use crate::optimizers::schedules::{self, LearningRateSchedule};
 use crate::optimizers::{self, Optimizer};
 use crate::regularizers::{self, Regularizer};
 
@@ -30,10 +31,11 @@ pub enum Family {
     Activation,
     Regularizer,
     Constraint,
+    Schedule,
 }
 
 impl Family {
-    pub const ALL: [Family; 8] = [
+    pub const ALL: [Family; 9] = [
         Family::Layer,
         Family::Loss,
         Family::Metric,
@@ -42,6 +44,7 @@ impl Family {
         Family::Activation,
         Family::Regularizer,
         Family::Constraint,
+        Family::Schedule,
     ];
 
     /// The Keras module of the family (`keras.layers`, ...).
@@ -55,12 +58,16 @@ impl Family {
             Family::Activation => "keras.activations",
             Family::Regularizer => "keras.regularizers",
             Family::Constraint => "keras.constraints",
+            Family::Schedule => "keras.optimizers.schedules",
         }
     }
 
     /// The family of a serialized object's `module` (`keras.src.losses.losses` counts too).
     pub fn of_module(module: &str) -> Option<Family> {
         let m = module.strip_prefix("keras.src.").or_else(|| module.strip_prefix("keras.")).unwrap_or(module);
+        if m.starts_with("optimizers.schedules") {
+            return Some(Family::Schedule);
+        }
         let head = m.split('.').next().unwrap_or("");
         Family::ALL.into_iter().find(|f| f.module().trim_start_matches("keras.") == head)
     }
@@ -76,6 +83,7 @@ pub enum KerasObject {
     Activation(Activation),
     Regularizer(Arc<dyn Regularizer>),
     Constraint(Arc<dyn Constraint>),
+    Schedule(Arc<dyn LearningRateSchedule>),
 }
 
 /// Builds an object of `family` from a string identifier or a serialized object.
@@ -95,6 +103,7 @@ pub fn get(family: Family, identifier: &Value) -> Result<KerasObject> {
             constraints::get(identifier)?
                 .ok_or_else(|| Error::arg("constraints.get", "null names no constraint"))?,
         ),
+        Family::Schedule => KerasObject::Schedule(schedules::deserialize(identifier)?),
     })
 }
 

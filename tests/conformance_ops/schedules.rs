@@ -2,7 +2,7 @@
 //! and evaluated at the step `args[0]` in a graph on the case's device (as an optimizer computes
 //! it from its iteration count in a train step).
 
-use wgkeras::frontend::optimizers::schedules::{self, LearningRateSchedule};
+use wgkeras::frontend::optimizers::schedules;
 use wgkeras::frontend::Graph;
 
 use super::{Call, OpResult};
