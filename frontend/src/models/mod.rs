@@ -38,6 +38,8 @@ pub struct Model {
     outputs: Vec<KerasTensor>,
     /// The layer calls from inputs to outputs, in an order where each call's inputs exist.
     calls: Vec<Arc<LayerCall>>,
+    /// A functional model's layers in Keras's `model.layers` order (see `collect_calls`).
+    layer_order: Vec<LayerRef>,
     pub(crate) compiled: Option<training::Compiled>,
     device: Device,
 }
@@ -51,6 +53,7 @@ impl Model {
             inputs: vec![],
             outputs: vec![],
             calls: vec![],
+            layer_order: vec![],
             compiled: None,
             device: Device::Cpu,
         }
@@ -137,7 +140,7 @@ impl Model {
         let layers_empty = layers.is_empty();
         self.inputs = vec![x];
         self.outputs = if layers_empty { vec![] } else { vec![h] };
-        self.calls = collect_calls(&self.outputs);
+        (self.calls, self.layer_order) = collect_calls(&self.outputs);
         Ok(())
     }
 
@@ -151,7 +154,7 @@ impl Model {
                 return Err(Error::arg("Model", format!("inputs must come from keras.Input, got {x:?}")));
             }
         }
-        let calls = collect_calls(outputs);
+        let (calls, layer_order) = collect_calls(outputs);
         // Every input any call needs must be one of the model's inputs.
         for c in &calls {
             for x in &c.inputs {
@@ -172,6 +175,7 @@ impl Model {
             inputs: inputs.to_vec(),
             outputs: outputs.to_vec(),
             calls,
+            layer_order,
             compiled: None,
             device: Device::Cpu,
         })
@@ -199,13 +203,7 @@ impl Model {
         if let Kind::Sequential { layers, .. } = &self.kind {
             return layers.clone();
         }
-        let mut out: Vec<LayerRef> = vec![];
-        for c in &self.calls {
-            if !out.iter().any(|l| l.same(&c.layer)) {
-                out.push(c.layer.clone());
-            }
-        }
-        out
+        self.layer_order.clone()
     }
 
     /// `model.get_layer(name)`.
@@ -340,24 +338,56 @@ impl Model {
 }
 
 /// The layer calls that `outputs` depend on, each once, producers before consumers.
-fn collect_calls(outputs: &[KerasTensor]) -> Vec<Arc<LayerCall>> {
-    fn visit(t: &KerasTensor, seen: &mut Vec<*const LayerCall>, out: &mut Vec<Arc<LayerCall>>) {
-        if let Origin::Call { call, .. } = &t.origin {
-            let key = Arc::as_ptr(call);
-            if seen.contains(&key) {
-                return;
+/// The layer calls from the model's inputs to `outputs`, in Keras's order (`map_graph` in
+/// keras/src/ops/function.py): a call's depth is its longest distance to an output, a layer's
+/// depth the largest of its calls'; calls run by decreasing depth and layers are listed by
+/// decreasing depth, ties in the order a depth-first walk from the outputs first meets them.
+/// Returns (calls, layers).
+fn collect_calls(outputs: &[KerasTensor]) -> (Vec<Arc<LayerCall>>, Vec<LayerRef>) {
+    struct Walk {
+        post: Vec<Arc<LayerCall>>,
+        layers: Vec<LayerRef>,
+    }
+    fn visit(t: &KerasTensor, w: &mut Walk) {
+        let Origin::Call { call, .. } = &t.origin else { return };
+        if w.post.iter().any(|c| Arc::ptr_eq(c, call)) {
+            return;
+        }
+        if !w.layers.iter().any(|l| l.same(&call.layer)) {
+            w.layers.push(call.layer.clone());
+        }
+        for x in &call.inputs {
+            visit(x, w);
+        }
+        w.post.push(call.clone());
+    }
+    let mut w = Walk { post: vec![], layers: vec![] };
+    for o in outputs {
+        visit(o, &mut w);
+    }
+    let layer_index = |l: &LayerRef| w.layers.iter().position(|m| m.same(l)).unwrap_or(usize::MAX);
+    let call_index = |c: &Arc<LayerCall>| w.post.iter().position(|m| Arc::ptr_eq(m, c));
+    let mut call_depth = vec![0usize; w.post.len()];
+    let mut layer_depth = vec![0usize; w.layers.len()];
+    for i in (0..w.post.len()).rev() {
+        let li = layer_index(&w.post[i].layer);
+        let d = call_depth[i].max(layer_depth[li]);
+        layer_depth[li] = d;
+        call_depth[i] = d;
+        for x in &w.post[i].inputs {
+            if let Origin::Call { call, .. } = &x.origin {
+                if let Some(p) = call_index(call) {
+                    call_depth[p] = call_depth[p].max(d + 1);
+                }
             }
-            seen.push(key);
-            for x in &call.inputs {
-                visit(x, seen, out);
-            }
-            out.push(call.clone());
         }
     }
-    let mut seen = vec![];
-    let mut out = vec![];
-    for o in outputs {
-        visit(o, &mut seen, &mut out);
-    }
-    out
+    let mut calls: Vec<usize> = (0..w.post.len()).collect();
+    calls.sort_by_key(|&i| (std::cmp::Reverse(call_depth[i]), layer_index(&w.post[i].layer), i));
+    let mut layers: Vec<usize> = (0..w.layers.len()).collect();
+    layers.sort_by_key(|&i| (std::cmp::Reverse(layer_depth[i]), i));
+    (
+        calls.into_iter().map(|i| w.post[i].clone()).collect(),
+        layers.into_iter().map(|i| w.layers[i].clone()).collect(),
+    )
 }
