@@ -111,6 +111,11 @@ impl ReLU {
 }
 
 impl Layer for ReLU {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "ReLU"
     }
@@ -171,6 +176,11 @@ impl LeakyReLU {
 }
 
 impl Layer for LeakyReLU {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "LeakyReLU"
     }
@@ -213,6 +223,11 @@ impl ELU {
 }
 
 impl Layer for ELU {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "ELU"
     }
@@ -339,6 +354,11 @@ impl PReLU {
 }
 
 impl Layer for PReLU {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "PReLU"
     }
@@ -421,6 +441,11 @@ impl Softmax {
 }
 
 impl Layer for Softmax {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "Softmax"
     }

@@ -327,6 +327,11 @@ impl Dense {
 }
 
 impl Layer for Dense {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "Dense"
     }
@@ -489,6 +494,11 @@ impl Activation {
 }
 
 impl Layer for Activation {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "Activation"
     }
@@ -611,6 +621,11 @@ impl Dropout {
 }
 
 impl Layer for Dropout {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "Dropout"
     }

@@ -194,6 +194,18 @@ impl Embedding {
 }
 
 impl Layer for Embedding {
+    /// Keras's Embedding overrides `compute_mask`, which makes it support masking.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    fn compute_mask<'g>(&self, inputs: &[Sym<'g>], _masks: &[Option<Sym<'g>>]) -> Result<Option<Sym<'g>>> {
+        match inputs.first() {
+            Some(&x) => Embedding::compute_mask(self, x),
+            None => Ok(None),
+        }
+    }
+
     fn class_name(&self) -> &'static str {
         "Embedding"
     }

@@ -23,6 +23,11 @@ impl Identity {
 }
 
 impl Layer for Identity {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "Identity"
     }

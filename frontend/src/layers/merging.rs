@@ -91,6 +91,31 @@ impl Concatenate {
 }
 
 impl Layer for Concatenate {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    /// Keras's `Concatenate.compute_mask`: each input's mask (all true when it has none,
+    /// broadcast over the trailing axis when of lower rank) concatenated along `axis`, then
+    /// any() over the last axis.
+    fn compute_mask<'g>(&self, inputs: &[Sym<'g>], masks: &[Option<Sym<'g>>]) -> Result<Option<Sym<'g>>> {
+        if masks.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        let mut full = vec![];
+        for (x, m) in inputs.iter().zip(masks) {
+            let ones = x.scalar_like(1.0)?.cast(DType::F32)?.broadcast_like(*x)?;
+            full.push(match m {
+                None => ones,
+                Some(m) if m.rank() < x.rank() => m.cast(DType::F32)?.expand_dims(-1)?.broadcast_like(*x)?,
+                Some(m) => m.cast(DType::F32)?,
+            });
+        }
+        let cat = if full.len() == 1 { full[0] } else { Sym::concat(&full, self.axis)? };
+        let any = cat.max(&[-1], false)?;
+        Ok(Some(any.greater(any.scalar_like(0.0)?)?))
+    }
+
     fn class_name(&self) -> &'static str {
         "Concatenate"
     }
@@ -280,6 +305,24 @@ fn common_dtype<'g>(inputs: &[Sym<'g>], layer_dtype: DType) -> Result<Vec<Sym<'g
 }
 
 impl Layer for Merge {
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
+    /// Keras's `Merge.compute_mask`: the logical OR of the inputs' masks, None when any input
+    /// has none.
+    fn compute_mask<'g>(&self, _inputs: &[Sym<'g>], masks: &[Option<Sym<'g>>]) -> Result<Option<Sym<'g>>> {
+        let mut out: Option<Sym<'g>> = None;
+        for m in masks {
+            let Some(m) = *m else { return Ok(None) };
+            out = Some(match out {
+                None => m,
+                Some(o) => o.logical_or(m)?,
+            });
+        }
+        Ok(out)
+    }
+
     fn class_name(&self) -> &'static str {
         self.op.class_name()
     }

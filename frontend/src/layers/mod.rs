@@ -52,6 +52,18 @@ pub trait Layer: Send + Sync {
     /// Appends the layer's computation on `inputs` to their graph. Weights are read with
     /// `inputs[0].graph.variable(&w)` from `self.common().weights()`.
     fn call<'g>(&self, inputs: &[Sym<'g>], ctx: &CallContext) -> Result<Vec<Sym<'g>>>;
+    /// Keras's `supports_masking`: whether the layer computes an output mask (by default it
+    /// passes its first input's mask on); a layer without it drops the mask.
+    fn supports_masking(&self) -> bool {
+        false
+    }
+    /// Keras's `compute_mask(inputs, previous_mask)`: the mask (bool, e.g. [batch, steps]) of
+    /// the first output, from the inputs and their masks (one per input, None = unmasked).
+    /// Only called when [`Layer::supports_masking`]; the default is Keras's: the first input's
+    /// mask.
+    fn compute_mask<'g>(&self, _inputs: &[Sym<'g>], masks: &[Option<Sym<'g>>]) -> Result<Option<Sym<'g>>> {
+        Ok(masks.first().copied().flatten())
+    }
 }
 
 /// The state every layer has.
@@ -228,6 +240,23 @@ impl LayerRef {
             "config": Value::Object(self.get_config()),
             "registered_name": Value::Null,
         })
+    }
+
+    /// [`LayerRef::call_graph`] with Keras's mask propagation (`Layer.__call__`): `masks` has
+    /// one entry per input; the result has one mask per output (the layer's `compute_mask` on
+    /// the first output when it supports masking, else None: the mask is dropped).
+    pub fn call_graph_masked<'g>(
+        &self,
+        inputs: &[Sym<'g>],
+        masks: &[Option<Sym<'g>>],
+        ctx: &CallContext,
+    ) -> Result<(Vec<Sym<'g>>, Vec<Option<Sym<'g>>>)> {
+        let outputs = self.call_graph(inputs, ctx)?;
+        let mut out_masks = vec![None; outputs.len()];
+        if self.0.supports_masking() && !out_masks.is_empty() {
+            out_masks[0] = self.0.compute_mask(inputs, masks)?;
+        }
+        Ok((outputs, out_masks))
     }
 
     /// Builds (if needed) and calls the layer on symbolic tensors of one graph.

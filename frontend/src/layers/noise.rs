@@ -107,6 +107,11 @@ impl GaussianNoise {
 }
 
 impl Layer for GaussianNoise {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "GaussianNoise"
     }
@@ -145,6 +150,11 @@ impl GaussianDropout {
 }
 
 impl Layer for GaussianDropout {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "GaussianDropout"
     }
@@ -238,6 +248,11 @@ impl AlphaDropout {
 }
 
 impl Layer for AlphaDropout {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "AlphaDropout"
     }

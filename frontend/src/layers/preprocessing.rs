@@ -101,6 +101,11 @@ impl Rescaling {
 }
 
 impl Layer for Rescaling {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "Rescaling"
     }

@@ -48,6 +48,11 @@ impl ActivityRegularization {
 }
 
 impl Layer for ActivityRegularization {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         "ActivityRegularization"
     }

@@ -149,10 +149,27 @@ pub fn compute<'g>(
     y_pred: Sym<'g>,
     sample_weight: Option<Sym<'g>>,
 ) -> Result<Sym<'g>> {
+    compute_masked(loss, y_true, y_pred, sample_weight, None)
+}
+
+/// [`compute`] for a `y_pred` that carries a Keras mask (`backend.get_keras_mask(y_pred)`,
+/// e.g. from an `Embedding(mask_zero=True)`): it is ANDed with the loss's own mask and folded
+/// into the sample weight (Keras's `apply_mask`).
+pub fn compute_masked<'g>(
+    loss: &dyn Loss,
+    y_true: Sym<'g>,
+    y_pred: Sym<'g>,
+    sample_weight: Option<Sym<'g>>,
+    y_pred_mask: Option<Sym<'g>>,
+) -> Result<Sym<'g>> {
     let dtype = loss.dtype();
     let y_pred = y_pred.cast(dtype)?;
     let y_true = y_true.cast(dtype)?;
-    let (values, mask) = loss.call_masked(y_true, y_pred)?;
+    let (values, out_mask) = loss.call_masked(y_true, y_pred)?;
+    let mask = match (y_pred_mask, out_mask) {
+        (Some(a), Some(b)) => Some(a.logical_and(b)?),
+        (a, b) => a.or(b),
+    };
     reduce_weighted_values(loss.class_name(), values, sample_weight, mask, loss.reduction())
 }
 

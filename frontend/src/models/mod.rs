@@ -301,6 +301,17 @@ impl Model {
 
     /// Appends the model's computation on `inputs` (one per model input) to their graph.
     pub fn call_graph<'g>(&self, inputs: &[Sym<'g>], ctx: &CallContext) -> Result<Vec<Sym<'g>>> {
+        Ok(self.call_graph_masked(inputs, ctx)?.0)
+    }
+
+    /// [`Model::call_graph`] and the Keras mask of each output (None: unmasked), propagated
+    /// from layer to layer as Keras's `Layer.__call__` does (e.g. from an
+    /// `Embedding(mask_zero=True)`); the compiled loss and metrics read it.
+    pub fn call_graph_masked<'g>(
+        &self,
+        inputs: &[Sym<'g>],
+        ctx: &CallContext,
+    ) -> Result<(Vec<Sym<'g>>, Vec<Option<Sym<'g>>>)> {
         if !self.is_built() {
             return Err(Error::arg(
                 "Model.call",
@@ -316,18 +327,19 @@ impl Model {
                 format!("model {:?} expects {} inputs, got {}", self.name, self.inputs.len(), inputs.len()),
             ));
         }
-        let mut values: HashMap<u64, Sym<'g>> = HashMap::new();
+        let mut values: HashMap<u64, (Sym<'g>, Option<Sym<'g>>)> = HashMap::new();
         for (x, s) in self.inputs.iter().zip(inputs) {
-            values.insert(x.id, *s);
+            values.insert(x.id, (*s, None));
         }
         for c in &self.calls {
-            let ins: Vec<Sym<'g>> = c.inputs.iter().map(|x| values[&x.id]).collect();
-            let outs = c.layer.call_graph(&ins, ctx)?;
-            for (id, s) in c.outputs.iter().zip(outs) {
-                values.insert(*id, s);
+            let ins: Vec<Sym<'g>> = c.inputs.iter().map(|x| values[&x.id].0).collect();
+            let masks: Vec<Option<Sym<'g>>> = c.inputs.iter().map(|x| values[&x.id].1).collect();
+            let (outs, out_masks) = c.layer.call_graph_masked(&ins, &masks, ctx)?;
+            for ((id, s), m) in c.outputs.iter().zip(outs).zip(out_masks) {
+                values.insert(*id, (s, m));
             }
         }
-        Ok(self.outputs.iter().map(|o| values[&o.id]).collect())
+        Ok(self.outputs.iter().map(|o| values[&o.id]).unzip())
     }
 
     fn compiled_plans_reset(&mut self) {

@@ -434,7 +434,7 @@ impl Model {
         let g = Graph::new();
         let xs: Vec<Sym> = self.inputs.iter().map(|x| g.input(&x.shape, x.dtype)).collect();
         let ctx = CallContext::new(mode == Mode::Train);
-        let preds = self.call_graph(&xs, &ctx)?;
+        let (preds, pred_masks) = self.call_graph_masked(&xs, &ctx)?;
         let c = self
             .compiled
             .as_ref()
@@ -471,7 +471,7 @@ impl Model {
             let mut total: Option<Sym> = None;
             for (k, (y, p)) in ys.iter().zip(&preds).enumerate() {
                 let loss = &c.losses[k.min(c.losses.len() - 1)];
-                let l = losses::compute(loss.as_ref(), *y, *p, sw)?.cast(DType::F32)?;
+                let l = losses::compute_masked(loss.as_ref(), *y, *p, sw, pred_masks[k])?.cast(DType::F32)?;
                 let l = if c.loss_weights[k] == 1.0 { l } else { l.mul_scalar(c.loss_weights[k])? };
                 if let Some((_, t)) = c.output_trackers.get(k) {
                     updates.extend(track(t, l)?.into_iter().map(|(v, id)| (v, g.sym(id))));
@@ -495,7 +495,14 @@ impl Model {
             }
             updates.extend(track(&c.tracker, loss)?.into_iter().map(|(v, id)| (v, g.sym(id))));
             for (_, k, m) in c.metrics.iter().flatten() {
-                updates.extend(m.update(&g, ys[*k], preds[*k], sw)?);
+                // Keras's MeanMetricWrapper folds y_pred's mask into the sample weight -- with
+                // the JAX backend only in the test step: the train step's metrics get y_pred
+                // back from `jax.value_and_grad`'s aux output, which has lost the mask.
+                let w = match pred_masks[*k] {
+                    Some(mask) if mode == Mode::Test => Some(masked_metric_weight(mask, sw)?),
+                    _ => sw,
+                };
+                updates.extend(m.update(&g, ys[*k], preds[*k], w)?);
             }
             if mode == Mode::Train {
                 let weights = self.trainable_weights();
@@ -877,6 +884,19 @@ impl Model {
     pub fn train_step_launches(&self, batch: usize) -> Option<usize> {
         let c = self.compiled.as_ref()?;
         c.plans.get(&(Mode::Train, batch, false)).map(|r| r.launches())
+    }
+}
+
+/// Keras's `apply_mask(sample_weight, mask, reduction="sum")` as metrics use it: the mask as
+/// 0/1 weights, times the sample weight (matched by one trailing axis).
+fn masked_metric_weight<'g>(mask: Sym<'g>, sample_weight: Option<Sym<'g>>) -> Result<Sym<'g>> {
+    let float_mask = mask.cast(DType::F32)?;
+    match sample_weight {
+        None => Ok(float_mask),
+        Some(w) => {
+            let (fm, w) = losses::squeeze_or_expand_to_same_rank(float_mask, w.cast(DType::F32)?)?;
+            w.mul(fm)
+        }
     }
 }
 

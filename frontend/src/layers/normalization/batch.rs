@@ -286,6 +286,11 @@ impl BatchNormalization {
 }
 
 impl Layer for BatchNormalization {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         C
     }

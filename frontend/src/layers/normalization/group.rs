@@ -100,6 +100,11 @@ impl GroupNormalization {
 }
 
 impl Layer for GroupNormalization {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         GN
     }
@@ -202,6 +207,11 @@ impl UnitNormalization {
 }
 
 impl Layer for UnitNormalization {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         UN
     }

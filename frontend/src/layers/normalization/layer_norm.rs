@@ -118,6 +118,11 @@ impl LayerNormalization {
 }
 
 impl Layer for LayerNormalization {
+    /// Keras sets `supports_masking = True`: the input's mask passes through.
+    fn supports_masking(&self) -> bool {
+        true
+    }
+
     fn class_name(&self) -> &'static str {
         LN
     }
