@@ -72,7 +72,7 @@ pub static SHADERS: &[Shader] = &[
     shader("strided_copy", include_str!("../wgsl/strided_copy.wgsl"), &[("T", ALL)]),
     shader("reduce", include_str!("../wgsl/reduce.wgsl"), &[("T", ALL), ("A", &["f32", "i32", "u32"])]),
     shader("scan", include_str!("../wgsl/scan.wgsl"), &[("T", ALL), ("A", &["f32", "i32", "u32"])]),
-    shader("matmul", include_str!("../wgsl/matmul.wgsl"), &[("T", NUMERIC)]),
+    shader("matmul", with_float_ops!("../wgsl/matmul.wgsl"), &[("T", NUMERIC)]),
     shader("index", include_str!("../wgsl/index.wgsl"), &[("T", ALL)]),
     shader("sort", include_str!("../wgsl/sort.wgsl"), &[("T", NUMERIC)]),
     shader("random", include_str!("../wgsl/random.wgsl"), &[]),

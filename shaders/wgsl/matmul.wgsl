@@ -241,7 +241,7 @@ fn epilogue(v: T, bias_index: u32) -> T {
         }
         x = T(s);
     } else if (EPI == 3u) {
-        x = T(tanh(f32(x)));
+        x = T(tanh_f32(f32(x)));
     }
     return x;
 }
