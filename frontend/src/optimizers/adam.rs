@@ -152,11 +152,11 @@ fn moments<'g>(
     graph: &'g Graph,
     var: &Variable,
     g: Sym<'g>,
-    b1: f64,
-    b2: f64,
+    betas: Betas,
     second: &'static str,
     updates: &mut Vec<(Variable, Sym<'g>)>,
 ) -> Result<(Sym<'g>, Sym<'g>)> {
+    let (b1, b2) = (betas.beta_1, betas.beta_2);
     let m_var = base.slot(var, "momentum")?;
     let v_var = base.slot(var, second)?;
     let (m, v) = (graph.variable(&m_var), graph.variable(&v_var));
@@ -206,7 +206,7 @@ impl UpdateRule for Adam {
         // The step size, once per step: lr * sqrt(1 - b2^t) / (1 - b1^t).
         let alpha = step.lr.mul(one_minus_pow(step, b2)?.sqrt()?)?.div(one_minus_pow(step, b1)?)?;
         for it in &step.items {
-            let (m1, v1) = moments(&self.base, graph, &it.var, it.g, b1, b2, "velocity", updates)?;
+            let (m1, v1) = moments(&self.base, graph, &it.var, it.g, self.betas, "velocity", updates)?;
             let denom_v = if self.amsgrad {
                 let vh_var = self.base.slot(&it.var, "velocity_hat")?;
                 let vh1 = graph.variable(&vh_var).maximum(v1)?;
@@ -294,16 +294,7 @@ impl UpdateRule for Adamax {
     ) -> Result<()> {
         let corr = one_minus_pow(step, self.betas.beta_1)?;
         for it in &step.items {
-            let (m1, u1) = moments(
-                &self.base,
-                graph,
-                &it.var,
-                it.g,
-                self.betas.beta_1,
-                self.betas.beta_2,
-                "norm",
-                updates,
-            )?;
+            let (m1, u1) = moments(&self.base, graph, &it.var, it.g, self.betas, "norm", updates)?;
             let c = cast_to(corr, it.w.dtype())?;
             let w1 = it.w.sub(it.lr.mul(m1)?.div(c.mul(u1.add_scalar(self.betas.epsilon)?)?)?)?;
             updates.push((it.var.clone(), w1));
@@ -376,8 +367,7 @@ impl UpdateRule for Nadam {
         let c1 = u_t_1.div(up_next.rsub_scalar(1.0)?)?;
         let c2 = u_t.rsub_scalar(1.0)?.div(up1.rsub_scalar(1.0)?)?;
         for it in &step.items {
-            let (m1, v1) =
-                moments(&self.base, graph, &it.var, it.g, b1, self.betas.beta_2, "velocity", updates)?;
+            let (m1, v1) = moments(&self.base, graph, &it.var, it.g, self.betas, "velocity", updates)?;
             let dt = it.w.dtype();
             let m_hat = m1.mul(cast_to(c1, dt)?)?.add(it.g.mul(cast_to(c2, dt)?)?)?;
             let v_hat = v1.div(cast_to(v_corr, dt)?)?;
@@ -438,16 +428,7 @@ impl UpdateRule for Lamb {
         let c1 = one_minus_pow(step, self.betas.beta_1)?;
         let c2 = one_minus_pow(step, self.betas.beta_2)?;
         for it in &step.items {
-            let (m1, v1) = moments(
-                &self.base,
-                graph,
-                &it.var,
-                it.g,
-                self.betas.beta_1,
-                self.betas.beta_2,
-                "velocity",
-                updates,
-            )?;
+            let (m1, v1) = moments(&self.base, graph, &it.var, it.g, self.betas, "velocity", updates)?;
             let dt = it.w.dtype();
             let m_hat = m1.div(cast_to(c1, dt)?)?;
             let r = m_hat.div(v1.div(cast_to(c2, dt)?)?.sqrt()?.add_scalar(self.betas.epsilon)?)?;
