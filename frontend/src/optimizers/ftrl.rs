@@ -1,44 +1,106 @@
 //! `keras.optimizers.Ftrl`: Follow The Regularized Leader.
 
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
-use super::args::ConfigArgs;
 use super::base::{OptimizerBase, OptimizerOptions, Step};
-use super::{Optimizer, OptimizerArgs, UpdateRule};
+use super::{read_config, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
 
-keras_optimizer!(
-    /// FTRL as Keras computes it, with `p = -learning_rate_power`, `l2 =
-    /// l2_regularization_strength + beta / (2 lr)`: `n1 = n + g^2`; `z += g + 2 l2_shrinkage var -
-    /// (n1^p - n^p) / lr * var`; `var = (clip(z, -l1, l1) - z) / (n1^p / lr + 2 l2)`; `n = n1`.
-    Ftrl, "Ftrl", lr = 0.001, {
-        learning_rate_power: f64 = number(-0.5),
-        initial_accumulator_value: f64 = number(0.1),
-        l1_regularization_strength: f64 = number(0.0),
-        l2_regularization_strength: f64 = number(0.0),
-        l2_shrinkage_regularization_strength: f64 = number(0.0),
-        beta: f64 = number(0.0),
-    }
-);
+/// FTRL as Keras computes it, with `p = -learning_rate_power`, `l2 = l2_regularization_strength +
+/// beta / (2 lr)`: `n1 = n + g^2`; `z += g + 2 l2_shrinkage var - (n1^p - n^p) / lr * var`; `var =
+/// (clip(z, -l1, l1) - z) / (n1^p / lr + 2 l2)`; `n = n1`.
+pub struct Ftrl {
+    base: OptimizerBase,
+    pub(crate) learning_rate_power: f64,
+    pub(crate) initial_accumulator_value: f64,
+    pub(crate) l1_regularization_strength: f64,
+    pub(crate) l2_regularization_strength: f64,
+    pub(crate) l2_shrinkage_regularization_strength: f64,
+    pub(crate) beta: f64,
+}
 
-impl OptimizerArgs for Ftrl {
-    fn check_args(args: &[(&'static str, Value)]) -> Result<()> {
-        for (key, v) in &args[..5] {
-            let x = v.as_f64().unwrap_or(f64::NAN);
-            let bad = if *key == "learning_rate_power" { x > 0.0 } else { x < 0.0 } || x.is_nan();
-            if bad {
-                let need =
-                    if *key == "learning_rate_power" { "negative or zero" } else { "positive or zero" };
-                return Err(Error::arg("Ftrl", format!("`{key}` needs to be {need}. Received: {key}={x}.")));
+impl Ftrl {
+    /// From a Keras config (unknown keys and bad values are errors naming the key).
+    pub fn from_config(config: &Map<String, Value>) -> Result<Ftrl> {
+        let (learning_rate, common, own) = read_config("Ftrl", config, 0.001, |a| {
+            Ok([
+                a.number("learning_rate_power", -0.5)?,
+                a.number("initial_accumulator_value", 0.1)?,
+                a.number("l1_regularization_strength", 0.0)?,
+                a.number("l2_regularization_strength", 0.0)?,
+                a.number("l2_shrinkage_regularization_strength", 0.0)?,
+                a.number("beta", 0.0)?,
+            ])
+        })?;
+        let [power, initial, l1, l2, l2_shrinkage, beta] = own;
+        Ftrl::create(learning_rate, common, power, initial, l1, l2, l2_shrinkage, beta)
+    }
+
+    /// From the learning rate, the common options and Ftrl's own arguments (in Keras's order).
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        learning_rate: f64,
+        common: OptimizerOptions,
+        learning_rate_power: f64,
+        initial_accumulator_value: f64,
+        l1_regularization_strength: f64,
+        l2_regularization_strength: f64,
+        l2_shrinkage_regularization_strength: f64,
+        beta: f64,
+    ) -> Result<Ftrl> {
+        // Keras's checks (a non-finite value is refused too).
+        if learning_rate_power > 0.0 || !learning_rate_power.is_finite() {
+            let x = learning_rate_power;
+            return Err(Error::arg(
+                "Ftrl",
+                format!(
+                    "`learning_rate_power` needs to be negative or zero. Received: learning_rate_power={x}."
+                ),
+            ));
+        }
+        for (key, x) in [
+            ("initial_accumulator_value", initial_accumulator_value),
+            ("l1_regularization_strength", l1_regularization_strength),
+            ("l2_regularization_strength", l2_regularization_strength),
+            ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength),
+        ] {
+            if x < 0.0 || !x.is_finite() {
+                return Err(Error::arg(
+                    "Ftrl",
+                    format!("`{key}` needs to be positive or zero. Received: {key}={x}."),
+                ));
             }
         }
-        Ok(())
+        Ok(Ftrl {
+            base: OptimizerBase::new("Ftrl", learning_rate, common)?,
+            learning_rate_power,
+            initial_accumulator_value,
+            l1_regularization_strength,
+            l2_regularization_strength,
+            l2_shrinkage_regularization_strength,
+            beta,
+        })
     }
 }
 
 impl UpdateRule for Ftrl {
+    fn base(&self) -> &OptimizerBase {
+        &self.base
+    }
+
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("learning_rate_power", json!(self.learning_rate_power)),
+            ("initial_accumulator_value", json!(self.initial_accumulator_value)),
+            ("l1_regularization_strength", json!(self.l1_regularization_strength)),
+            ("l2_regularization_strength", json!(self.l2_regularization_strength)),
+            ("l2_shrinkage_regularization_strength", json!(self.l2_shrinkage_regularization_strength)),
+            ("beta", json!(self.beta)),
+        ]
+    }
+
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["accumulator", "linear"]]
     }

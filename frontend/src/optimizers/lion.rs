@@ -1,36 +1,53 @@
 //! `keras.optimizers.Lion`: the sign of an interpolated momentum.
 
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
-use super::args::ConfigArgs;
 use super::base::{OptimizerBase, OptimizerOptions, Step};
-use super::{Optimizer, OptimizerArgs, UpdateRule};
+use super::{read_config, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
 
-keras_optimizer!(
-    /// Lion: `var -= lr * sign(beta_1 m + (1 - beta_1) g)`, then `m = beta_2 m + (1 - beta_2) g`.
-    Lion, "Lion", lr = 0.001, { beta_1: f64 = number(0.9), beta_2: f64 = number(0.99) }
-);
+/// Lion: `var -= lr * sign(beta_1 m + (1 - beta_1) g)`, then `m = beta_2 m + (1 - beta_2) g`.
+pub struct Lion {
+    base: OptimizerBase,
+    pub(crate) beta_1: f64,
+    pub(crate) beta_2: f64,
+}
 
-impl OptimizerArgs for Lion {
-    fn check_args(args: &[(&'static str, Value)]) -> Result<()> {
-        let b1 = args[0].1.as_f64().unwrap_or(f64::NAN);
-        if b1 <= 0.0 || b1 > 1.0 || b1.is_nan() {
+impl Lion {
+    /// From a Keras config (unknown keys and bad values are errors naming the key).
+    pub fn from_config(config: &Map<String, Value>) -> Result<Lion> {
+        let (learning_rate, common, (beta_1, beta_2)) = read_config("Lion", config, 0.001, |a| {
+            Ok((a.number("beta_1", 0.9)?, a.number("beta_2", 0.99)?))
+        })?;
+        Lion::create(learning_rate, common, beta_1, beta_2)
+    }
+
+    /// From the learning rate, the common options and Lion's own arguments.
+    pub fn create(learning_rate: f64, common: OptimizerOptions, beta_1: f64, beta_2: f64) -> Result<Lion> {
+        if beta_1 <= 0.0 || beta_1 > 1.0 || beta_1.is_nan() {
             return Err(Error::arg(
                 "Lion",
                 format!(
                     "Argument `beta_1` must be in the [0, 1] range. Otherwise, the optimizer degenerates to \
-                     SignSGD. Received: beta_1={b1}."
+                     SignSGD. Received: beta_1={beta_1}."
                 ),
             ));
         }
-        Ok(())
+        Ok(Lion { base: OptimizerBase::new("Lion", learning_rate, common)?, beta_1, beta_2 })
     }
 }
 
 impl UpdateRule for Lion {
+    fn base(&self) -> &OptimizerBase {
+        &self.base
+    }
+
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![("beta_1", json!(self.beta_1)), ("beta_2", json!(self.beta_2))]
+    }
+
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["momentum"]]
     }

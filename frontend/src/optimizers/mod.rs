@@ -18,73 +18,15 @@
 //! on the iteration count: no host branch, no readback). [`apply_gradients_eager`] does one
 //! update right away.
 
-/// Declares an optimizer whose own arguments are plain numbers and flags from one list: the
-/// struct, its Keras `from_config` (each key with its Keras default, unknown keys refused, then
-/// [`OptimizerArgs::check_args`]), a typed constructor `create`, and its [`Optimizer`] impl
-/// (`own_config` in Keras's order; the update is the class's [`UpdateRule`] inside the common
-/// step). Every class uses it, so none repeats that code.
-macro_rules! keras_optimizer {
-    ($(#[$doc:meta])* $name:ident, $class:literal, lr = $lr:expr,
-     { $($key:ident : $ty:ty = $reader:ident($def:expr)),* $(,)? }) => {
-        $(#[$doc])*
-        pub struct $name {
-            base: OptimizerBase,
-            $(pub(crate) $key: $ty,)*
-        }
-
-        impl $name {
-            /// From a Keras config (unknown keys and bad values are errors naming the key).
-            pub fn from_config(config: &serde_json::Map<String, serde_json::Value>) -> Result<$name> {
-                let config = <$name as OptimizerArgs>::prepare_config(config)?;
-                let a = ConfigArgs::new($class, &config);
-                let (learning_rate, common) = OptimizerOptions::from_args(&a, $lr)?;
-                $(let $key: $ty = a.$reader(stringify!($key), $def)?;)*
-                a.finish()?;
-                $name::create(learning_rate, common, $($key),*)
-            }
-
-            /// From the learning rate, the common options and this class's own arguments.
-            #[allow(clippy::too_many_arguments)]
-            pub fn create(learning_rate: f64, common: OptimizerOptions, $($key: $ty),*) -> Result<$name> {
-                <$name as OptimizerArgs>::check_args(&[$((stringify!($key), serde_json::json!($key))),*])?;
-                Ok($name { base: OptimizerBase::new($class, learning_rate, common)?, $($key,)* })
-            }
-
-        }
-
-        impl Optimizer for $name {
-            fn own_config(&self) -> Vec<(&'static str, serde_json::Value)> {
-                vec![$((stringify!($key), serde_json::json!(self.$key))),*]
-            }
-
-            fn slot_groups(&self) -> Vec<&'static [&'static str]> {
-                <$name as UpdateRule>::slot_groups(self)
-            }
-
-            fn base(&self) -> &OptimizerBase {
-                &self.base
-            }
-
-            fn apply_gradients<'g>(
-                &self,
-                graph: &'g crate::graph::Graph,
-                pairs: &[(crate::variable::Variable, crate::graph::Sym<'g>)],
-            ) -> Result<Vec<(crate::variable::Variable, crate::graph::Sym<'g>)>> {
-                let step = self.base.begin(graph, pairs)?;
-                let mut updates = vec![];
-                if !step.items.is_empty() {
-                    <$name as UpdateRule>::update(self, graph, &step, &mut updates)?;
-                }
-                step.finish(updates)
-            }
-        }
-    };
-}
-
-/// A class's update rule, which [`keras_optimizer!`] wraps in the common step
-/// ([`OptimizerBase::begin`] .. `Step::finish`: clipping, weight decay, accumulation, EMA,
-/// constraints, iteration count).
-pub(crate) trait UpdateRule {
+/// What one optimizer class supplies: its state, its own config keys and its update rule. The
+/// common step around the rule (clipping, weight decay, accumulation, EMA, constraints,
+/// iteration count) is written once, in the `impl<T: UpdateRule> Optimizer for T` below, so
+/// each class writes only what is its own.
+pub(crate) trait UpdateRule: Send + Sync {
+    /// The shared state: learning rate, iterations, options, slots.
+    fn base(&self) -> &OptimizerBase;
+    /// The config keys of the class's own arguments, in Keras's order.
+    fn own_config(&self) -> Vec<(&'static str, Value)>;
     /// The slot names, group by group, in the order Keras's `optimizer.variables` lists them.
     fn slot_groups(&self) -> Vec<&'static [&'static str]>;
     /// Pushes the new values of the step's variables and of their slots onto `updates`.
@@ -96,16 +38,48 @@ pub(crate) trait UpdateRule {
     ) -> Result<()>;
 }
 
-/// Per-class hooks of [`keras_optimizer!`].
-pub(crate) trait OptimizerArgs {
-    /// Keras's argument checks (the own arguments by name, in declaration order).
-    fn check_args(_args: &[(&'static str, Value)]) -> Result<()> {
-        Ok(())
+impl<T: UpdateRule> Optimizer for T {
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        UpdateRule::own_config(self)
     }
-    /// Rewrites a config before it is read (AdamW's non-null weight decay default).
-    fn prepare_config(config: &Map<String, Value>) -> Result<Map<String, Value>> {
-        Ok(config.clone())
+
+    fn slot_groups(&self) -> Vec<&'static [&'static str]> {
+        UpdateRule::slot_groups(self)
     }
+
+    fn base(&self) -> &OptimizerBase {
+        UpdateRule::base(self)
+    }
+
+    /// The common step: `OptimizerBase::begin`, the class's rule, then `Step::finish`.
+    fn apply_gradients<'g>(
+        &self,
+        graph: &'g Graph,
+        pairs: &[(Variable, Sym<'g>)],
+    ) -> Result<Vec<(Variable, Sym<'g>)>> {
+        let step = UpdateRule::base(self).begin(graph, pairs)?;
+        let mut updates = vec![];
+        if !step.items.is_empty() {
+            self.update(graph, &step, &mut updates)?;
+        }
+        step.finish(updates)
+    }
+}
+
+/// Reads an optimizer's Keras config as every class's `from_config` does: the common keys
+/// (the learning rate, with the class's default, returned apart), then the class's own keys
+/// with `read_own`, then refuses the keys nothing read (errors name the class and the key).
+pub(crate) fn read_config<A>(
+    class: &'static str,
+    config: &Map<String, Value>,
+    default_lr: f64,
+    read_own: impl FnOnce(&ConfigArgs<'_>) -> Result<A>,
+) -> Result<(f64, OptimizerOptions, A)> {
+    let args = ConfigArgs::new(class, config);
+    let (learning_rate, common) = OptimizerOptions::from_args(&args, default_lr)?;
+    let own = read_own(&args)?;
+    args.finish()?;
+    Ok((learning_rate, common, own))
 }
 
 mod adam;
@@ -119,6 +93,8 @@ mod sgd;
 
 use serde_json::{Map, Value};
 use wgkeras_runtime::Tensor;
+
+use args::ConfigArgs;
 
 pub use adam::{Adam, AdamOptions, AdamW, Adamax, Lamb, Nadam};
 pub use base::{OptimizerBase, OptimizerOptions, ScheduleRef};

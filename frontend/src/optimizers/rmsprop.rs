@@ -1,8 +1,9 @@
 //! The running-average-of-squares family: `keras.optimizers.RMSprop`, `Adagrad`, `Adadelta`.
 
-use super::args::ConfigArgs;
+use serde_json::{json, Map, Value};
+
 use super::base::{OptimizerBase, OptimizerOptions, Step};
-use super::{Optimizer, OptimizerArgs, UpdateRule};
+use super::{read_config, UpdateRule};
 use crate::error::Result;
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -31,27 +32,64 @@ impl Default for RMSpropOptions {
     }
 }
 
-keras_optimizer!(
-    /// RMSprop, as Keras computes it: `v = rho v + (1 - rho) g^2`; centered: `a = rho a + (1 -
-    /// rho) g` and `den = v - a^2 + eps`, else `den = v + eps`; `inc = lr g / sqrt(den)`; with
-    /// momentum > 0, `m = momentum m + inc; var -= m`, else `var -= inc`.
-    RMSprop, "RMSprop", lr = 0.001, {
-        rho: f64 = number(0.9),
-        momentum: f64 = number(0.0),
-        epsilon: f64 = number(1e-7),
-        centered: bool = bool(false),
-    }
-);
-
-impl OptimizerArgs for RMSprop {}
+/// RMSprop, as Keras computes it: `v = rho v + (1 - rho) g^2`; centered: `a = rho a + (1 - rho) g`
+/// and `den = v - a^2 + eps`, else `den = v + eps`; `inc = lr g / sqrt(den)`; with momentum > 0,
+/// `m = momentum m + inc; var -= m`, else `var -= inc`.
+pub struct RMSprop {
+    base: OptimizerBase,
+    pub(crate) rho: f64,
+    pub(crate) momentum: f64,
+    pub(crate) epsilon: f64,
+    pub(crate) centered: bool,
+}
 
 impl RMSprop {
     pub fn new(o: RMSpropOptions) -> Result<RMSprop> {
         RMSprop::create(o.learning_rate, o.common, o.rho, o.momentum, o.epsilon, o.centered)
     }
+
+    /// From a Keras config (unknown keys and bad values are errors naming the key).
+    pub fn from_config(config: &Map<String, Value>) -> Result<RMSprop> {
+        let (learning_rate, common, (rho, momentum, epsilon, centered)) =
+            read_config("RMSprop", config, 0.001, |a| {
+                Ok((
+                    a.number("rho", 0.9)?,
+                    a.number("momentum", 0.0)?,
+                    a.number("epsilon", 1e-7)?,
+                    a.bool("centered", false)?,
+                ))
+            })?;
+        RMSprop::create(learning_rate, common, rho, momentum, epsilon, centered)
+    }
+
+    /// From the learning rate, the common options and RMSprop's own arguments.
+    pub fn create(
+        learning_rate: f64,
+        common: OptimizerOptions,
+        rho: f64,
+        momentum: f64,
+        epsilon: f64,
+        centered: bool,
+    ) -> Result<RMSprop> {
+        let base = OptimizerBase::new("RMSprop", learning_rate, common)?;
+        Ok(RMSprop { base, rho, momentum, epsilon, centered })
+    }
 }
 
 impl UpdateRule for RMSprop {
+    fn base(&self) -> &OptimizerBase {
+        &self.base
+    }
+
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("rho", json!(self.rho)),
+            ("momentum", json!(self.momentum)),
+            ("epsilon", json!(self.epsilon)),
+            ("centered", json!(self.centered)),
+        ]
+    }
+
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         let mut g: Vec<&'static [&'static str]> = vec![&["velocity"]];
         if self.momentum > 0.0 {
@@ -100,18 +138,48 @@ impl UpdateRule for RMSprop {
     }
 }
 
-keras_optimizer!(
-    /// Adagrad: `acc += g^2; var -= lr g / sqrt(acc + epsilon)`, the accumulator starting at
-    /// `initial_accumulator_value`.
-    Adagrad, "Adagrad", lr = 0.001, {
-        initial_accumulator_value: f64 = number(0.1),
-        epsilon: f64 = number(1e-7),
-    }
-);
+/// Adagrad: `acc += g^2; var -= lr g / sqrt(acc + epsilon)`, the accumulator starting at
+/// `initial_accumulator_value`.
+pub struct Adagrad {
+    base: OptimizerBase,
+    pub(crate) initial_accumulator_value: f64,
+    pub(crate) epsilon: f64,
+}
 
-impl OptimizerArgs for Adagrad {}
+impl Adagrad {
+    /// From a Keras config (unknown keys and bad values are errors naming the key).
+    pub fn from_config(config: &Map<String, Value>) -> Result<Adagrad> {
+        let (learning_rate, common, (initial_accumulator_value, epsilon)) =
+            read_config("Adagrad", config, 0.001, |a| {
+                Ok((a.number("initial_accumulator_value", 0.1)?, a.number("epsilon", 1e-7)?))
+            })?;
+        Adagrad::create(learning_rate, common, initial_accumulator_value, epsilon)
+    }
+
+    /// From the learning rate, the common options and Adagrad's own arguments.
+    pub fn create(
+        learning_rate: f64,
+        common: OptimizerOptions,
+        initial_accumulator_value: f64,
+        epsilon: f64,
+    ) -> Result<Adagrad> {
+        let base = OptimizerBase::new("Adagrad", learning_rate, common)?;
+        Ok(Adagrad { base, initial_accumulator_value, epsilon })
+    }
+}
 
 impl UpdateRule for Adagrad {
+    fn base(&self) -> &OptimizerBase {
+        &self.base
+    }
+
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("initial_accumulator_value", json!(self.initial_accumulator_value)),
+            ("epsilon", json!(self.epsilon)),
+        ]
+    }
+
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["accumulator"]]
     }
@@ -133,15 +201,38 @@ impl UpdateRule for Adagrad {
     }
 }
 
-keras_optimizer!(
-    /// Adadelta: `G = rho G + (1 - rho) g^2`; `delta = -sqrt(D + eps) g / sqrt(G + eps)`;
-    /// `D = rho D + (1 - rho) delta^2`; `var += lr delta`.
-    Adadelta, "Adadelta", lr = 0.001, { rho: f64 = number(0.95), epsilon: f64 = number(1e-7) }
-);
+/// Adadelta: `G = rho G + (1 - rho) g^2`; `delta = -sqrt(D + eps) g / sqrt(G + eps)`; `D = rho D +
+/// (1 - rho) delta^2`; `var += lr delta`.
+pub struct Adadelta {
+    base: OptimizerBase,
+    pub(crate) rho: f64,
+    pub(crate) epsilon: f64,
+}
 
-impl OptimizerArgs for Adadelta {}
+impl Adadelta {
+    /// From a Keras config (unknown keys and bad values are errors naming the key).
+    pub fn from_config(config: &Map<String, Value>) -> Result<Adadelta> {
+        let (learning_rate, common, (rho, epsilon)) = read_config("Adadelta", config, 0.001, |a| {
+            Ok((a.number("rho", 0.95)?, a.number("epsilon", 1e-7)?))
+        })?;
+        Adadelta::create(learning_rate, common, rho, epsilon)
+    }
+
+    /// From the learning rate, the common options and Adadelta's own arguments.
+    pub fn create(learning_rate: f64, common: OptimizerOptions, rho: f64, epsilon: f64) -> Result<Adadelta> {
+        Ok(Adadelta { base: OptimizerBase::new("Adadelta", learning_rate, common)?, rho, epsilon })
+    }
+}
 
 impl UpdateRule for Adadelta {
+    fn base(&self) -> &OptimizerBase {
+        &self.base
+    }
+
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![("rho", json!(self.rho)), ("epsilon", json!(self.epsilon))]
+    }
+
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         vec![&["accumulated_grad", "accumulated_delta_var"]]
     }

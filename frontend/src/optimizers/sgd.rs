@@ -1,10 +1,9 @@
 //! `keras.optimizers.SGD`: gradient descent with optional (Nesterov) momentum.
 
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
-use super::args::ConfigArgs;
 use super::base::{OptimizerBase, OptimizerOptions, Step};
-use super::{Optimizer, OptimizerArgs, UpdateRule};
+use super::{read_config, UpdateRule};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Sym};
 use crate::variable::Variable;
@@ -30,29 +29,53 @@ impl Default for SgdOptions {
     }
 }
 
-keras_optimizer!(
-    /// Gradient descent: `m = momentum * m - lr * g; var += m` (Nesterov: `var += momentum * m -
-    /// lr * g`); with momentum 0, `var -= lr * g`.
-    SGD, "SGD", lr = 0.01, { momentum: f64 = float(0.0), nesterov: bool = bool(false) }
-);
-
-impl OptimizerArgs for SGD {
-    fn check_args(args: &[(&'static str, Value)]) -> Result<()> {
-        let m = args[0].1.as_f64().unwrap_or(f64::NAN);
-        if !(0.0..=1.0).contains(&m) {
-            return Err(Error::arg("SGD", format!("`momentum` must be a float between [0, 1], got {m}")));
-        }
-        Ok(())
-    }
+/// Gradient descent: `m = momentum * m - lr * g; var += m` (Nesterov: `var += momentum * m - lr *
+/// g`); with momentum 0, `var -= lr * g`.
+pub struct SGD {
+    base: OptimizerBase,
+    pub(crate) momentum: f64,
+    pub(crate) nesterov: bool,
 }
 
 impl SGD {
     pub fn new(o: SgdOptions) -> Result<SGD> {
         SGD::create(o.learning_rate, o.common, o.momentum, o.nesterov)
     }
+
+    /// From a Keras config (unknown keys and bad values are errors naming the key).
+    pub fn from_config(config: &Map<String, Value>) -> Result<SGD> {
+        let (learning_rate, common, (momentum, nesterov)) = read_config("SGD", config, 0.01, |a| {
+            Ok((a.float("momentum", 0.0)?, a.bool("nesterov", false)?))
+        })?;
+        SGD::create(learning_rate, common, momentum, nesterov)
+    }
+
+    /// From the learning rate, the common options and SGD's own arguments.
+    pub fn create(
+        learning_rate: f64,
+        common: OptimizerOptions,
+        momentum: f64,
+        nesterov: bool,
+    ) -> Result<SGD> {
+        if !(0.0..=1.0).contains(&momentum) {
+            return Err(Error::arg(
+                "SGD",
+                format!("`momentum` must be a float between [0, 1], got {momentum}"),
+            ));
+        }
+        Ok(SGD { base: OptimizerBase::new("SGD", learning_rate, common)?, momentum, nesterov })
+    }
 }
 
 impl UpdateRule for SGD {
+    fn base(&self) -> &OptimizerBase {
+        &self.base
+    }
+
+    fn own_config(&self) -> Vec<(&'static str, Value)> {
+        vec![("momentum", json!(self.momentum)), ("nesterov", json!(self.nesterov))]
+    }
+
     fn slot_groups(&self) -> Vec<&'static [&'static str]> {
         if self.momentum != 0.0 {
             vec![&["momentum"]]
