@@ -40,33 +40,10 @@ pub fn serialize_option(c: &Option<Arc<dyn Constraint>>) -> Value {
 /// The constraint a layer config names: `null` (none), a name (`"non_neg"`) or a serialized
 /// object.
 pub fn get(v: &Value) -> Result<Option<Arc<dyn Constraint>>> {
-    let (name, config) = match v {
-        Value::Null => return Ok(None),
-        Value::String(s) => (s.as_str(), Map::new()),
-        Value::Object(o) => {
-            let name = o.get("class_name").and_then(Value::as_str).ok_or_else(|| {
-                Error::arg("constraints.get", format!("could not interpret constraint identifier {v}"))
-            })?;
-            let config = match o.get("config") {
-                None | Some(Value::Null) => Map::new(),
-                Some(Value::Object(c)) => c.clone(),
-                Some(other) => {
-                    return Err(Error::arg(
-                        "constraints.get",
-                        format!("{name}: the config must be an object, got {other}"),
-                    ))
-                }
-            };
-            (name, config)
-        }
-        other => {
-            return Err(Error::arg(
-                "constraints.get",
-                format!("could not interpret constraint identifier {other}"),
-            ))
-        }
-    };
-    from_config(name, &config).map(Some)
+    match crate::registry::split_identifier("constraints.get", "constraint", v)? {
+        None => Ok(None),
+        Some((name, config)) => from_config(&name, &config).map(Some),
+    }
 }
 
 /// The classes (and snake-case aliases) [`get`] knows, as Keras's `ALL_OBJECTS_DICT` has them.

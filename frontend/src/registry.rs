@@ -121,3 +121,31 @@ pub fn deserialize(serialized: &Value) -> Result<KerasObject> {
     })?;
     get(family, serialized)
 }
+
+/// A small-object identifier as layer configs write it (a regularizer, a constraint): `null`
+/// (none), a name, or a serialized object; gives the class name (or alias) and the config.
+pub fn split_identifier(
+    op: &'static str,
+    what: &str,
+    v: &Value,
+) -> Result<Option<(String, serde_json::Map<String, Value>)>> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some((s.clone(), serde_json::Map::new()))),
+        Value::Object(o) => {
+            let name = o
+                .get("class_name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::arg(op, format!("could not interpret {what} identifier {v}")))?;
+            let config = match o.get("config") {
+                None | Some(Value::Null) => serde_json::Map::new(),
+                Some(Value::Object(c)) => c.clone(),
+                Some(other) => {
+                    return Err(Error::arg(op, format!("{name}: the config must be an object, got {other}")))
+                }
+            };
+            Ok(Some((name.to_string(), config)))
+        }
+        other => Err(Error::arg(op, format!("could not interpret {what} identifier {other}"))),
+    }
+}

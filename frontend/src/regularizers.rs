@@ -40,33 +40,10 @@ pub fn serialize_option(r: &Option<Arc<dyn Regularizer>>) -> Value {
 
 /// The regularizer a layer config names: `null` (none), a name (`"l2"`) or a serialized object.
 pub fn get(v: &Value) -> Result<Option<Arc<dyn Regularizer>>> {
-    let (name, config) = match v {
-        Value::Null => return Ok(None),
-        Value::String(s) => (s.as_str(), Map::new()),
-        Value::Object(o) => {
-            let name = o.get("class_name").and_then(Value::as_str).ok_or_else(|| {
-                Error::arg("regularizers.get", format!("could not interpret regularizer identifier {v}"))
-            })?;
-            let config = match o.get("config") {
-                None | Some(Value::Null) => Map::new(),
-                Some(Value::Object(c)) => c.clone(),
-                Some(other) => {
-                    return Err(Error::arg(
-                        "regularizers.get",
-                        format!("{name}: the config must be an object, got {other}"),
-                    ))
-                }
-            };
-            (name, config)
-        }
-        other => {
-            return Err(Error::arg(
-                "regularizers.get",
-                format!("could not interpret regularizer identifier {other}"),
-            ))
-        }
-    };
-    from_config(name, &config).map(Some)
+    match crate::registry::split_identifier("regularizers.get", "regularizer", v)? {
+        None => Ok(None),
+        Some((name, config)) => from_config(&name, &config).map(Some),
+    }
 }
 
 /// The classes (and snake-case aliases) [`get`] knows, as Keras's `ALL_OBJECTS_DICT` has them

@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::graph::{shape_str, Op, Shape, Sym};
 use crate::initializers::{self, Initializer, VarianceScaling};
 use crate::layers::serialization::{
-    autocast, common_from_config, get_bool, get_f64, get_i64, parse_activation, parse_shape, require_null,
-    shape_value, single_input, single_shape,
+    autocast, common_from_config, get_bool, get_f64, get_i64, noise_shape_source, parse_activation,
+    parse_shape, require_null, shape_value, single_input, single_shape,
 };
 use crate::layers::{CallContext, Layer, LayerCommon, LayerRef};
 use crate::regularizers::{self, Regularizer};
@@ -588,35 +588,8 @@ impl Dropout {
         self.seed_state.as_ref().map(SeedGenerator::state)
     }
 
-    /// The shape of the mask for an input of `shape`: `noise_shape` with its nulls taken from
-    /// the input, each entry equal to the input's or 1.
     fn mask_source<'g>(&self, x: Sym<'g>) -> Result<Sym<'g>> {
-        let Some(ns) = &self.noise_shape else { return Ok(x) };
-        let shape = x.shape();
-        let bad = || {
-            Error::arg(
-                "Dropout",
-                format!(
-                    "layer {:?} (Dropout): noise_shape {} does not broadcast to the input shape {}",
-                    self.common.name,
-                    shape_str(ns),
-                    shape_str(&shape)
-                ),
-            )
-        };
-        if ns.len() != shape.len() {
-            return Err(bad());
-        }
-        let mut src = x;
-        for (axis, (n, d)) in ns.iter().zip(&shape).enumerate() {
-            match (n, d) {
-                (None, _) => {}
-                (Some(n), Some(d)) if n == d => {}
-                (Some(1), _) => src = src.slice_axis(axis as i64, 0, 1)?,
-                _ => return Err(bad()),
-            }
-        }
-        Ok(src)
+        noise_shape_source("Dropout", &self.common.name, self.noise_shape.as_ref(), x)
     }
 }
 

@@ -5,9 +5,10 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::graph::{shape_str, Shape, Sym};
+use crate::graph::{Shape, Sym};
 use crate::layers::serialization::{
-    common_from_config, get_f64, get_i64, parse_shape, shape_value, single_input, single_shape,
+    common_from_config, get_f64, get_i64, noise_shape_source, parse_shape, shape_value, single_input,
+    single_shape,
 };
 use crate::layers::{CallContext, Layer, LayerCommon, LayerFactory, LayerRef};
 use crate::random::SeedGenerator;
@@ -215,35 +216,8 @@ impl AlphaDropout {
         self.noise.state.as_ref().map(SeedGenerator::state)
     }
 
-    /// A tensor of the mask's shape: `noise_shape` with its nulls taken from the input, each
-    /// entry equal to the input's or 1.
     fn mask_source<'g>(&self, x: Sym<'g>) -> Result<Sym<'g>> {
-        let Some(ns) = &self.noise_shape else { return Ok(x) };
-        let shape = x.shape();
-        let bad = || {
-            Error::arg(
-                "AlphaDropout",
-                format!(
-                    "layer {:?} (AlphaDropout): noise_shape {} does not broadcast to the input shape {}",
-                    self.noise.common.name,
-                    shape_str(ns),
-                    shape_str(&shape)
-                ),
-            )
-        };
-        if ns.len() != shape.len() {
-            return Err(bad());
-        }
-        let mut src = x;
-        for (axis, (n, d)) in ns.iter().zip(&shape).enumerate() {
-            match (n, d) {
-                (None, _) => {}
-                (Some(n), Some(d)) if n == d => {}
-                (Some(1), _) => src = src.slice_axis(axis as i64, 0, 1)?,
-                _ => return Err(bad()),
-            }
-        }
-        Ok(src)
+        noise_shape_source("AlphaDropout", &self.noise.common.name, self.noise_shape.as_ref(), x)
     }
 }
 

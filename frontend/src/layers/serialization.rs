@@ -287,3 +287,38 @@ pub fn deserialize(value: &Value) -> Result<LayerRef> {
 pub fn shapes_str(shapes: &[Shape]) -> String {
     format!("[{}]", shapes.iter().map(|s| shape_str(s)).collect::<Vec<_>>().join(", "))
 }
+
+/// A tensor of a dropout mask's shape for input `x`: `noise_shape` (Keras's argument) with its
+/// nulls taken from the input and each entry equal to the input's or 1; `x` itself when none.
+pub fn noise_shape_source<'g>(
+    class: &'static str,
+    layer: &str,
+    noise_shape: Option<&Shape>,
+    x: Sym<'g>,
+) -> Result<Sym<'g>> {
+    let Some(ns) = noise_shape else { return Ok(x) };
+    let shape = x.shape();
+    let bad = || {
+        Error::arg(
+            class,
+            format!(
+                "layer {layer:?} ({class}): noise_shape {} does not broadcast to the input shape {}",
+                shape_str(ns),
+                shape_str(&shape)
+            ),
+        )
+    };
+    if ns.len() != shape.len() {
+        return Err(bad());
+    }
+    let mut src = x;
+    for (axis, (n, d)) in ns.iter().zip(&shape).enumerate() {
+        match (n, d) {
+            (None, _) => {}
+            (Some(n), Some(d)) if n == d => {}
+            (Some(1), _) => src = src.slice_axis(axis as i64, 0, 1)?,
+            _ => return Err(bad()),
+        }
+    }
+    Ok(src)
+}
