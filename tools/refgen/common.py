@@ -152,3 +152,43 @@ def plain_json(v):
         return plain_json(v.tolist())
     raise TypeError(f"not plain JSON: {type(v).__name__} {v!r}")
 
+
+
+def new_keras_session(seed):
+    """Restarts Keras's automatic layer names (dense, dense_1, ...) and seeds every generator;
+    returns a NumPy generator seeded the same way."""
+    import keras
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    return rng(seed)
+
+
+def model_fit_case(cid, model, optimizer, loss, metrics, x, y, batch_size, epochs, rtol, atol,
+                   validation_split=None):
+    """A `model_fit` case: records the model JSON, its weights and the compile arguments, fits
+    with shuffle off, and records the final weights and the History."""
+    import json
+    import keras
+    weights = [tensor(w) for w in model.get_weights()]
+    model_json = json.loads(model.to_json())
+    opt_config = keras_config(optimizer, keras.optimizers.serialize)
+    loss_config = loss if isinstance(loss, str) else keras_config(loss, keras.losses.serialize)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    fit = {"batch_size": batch_size, "epochs": epochs, "shuffle": False}
+    if validation_split is not None:
+        fit["validation_split"] = validation_split
+    hist = model.fit(x, y, verbose=0, **fit)
+    return {
+        "id": cid,
+        "kind": "model_fit",
+        "rtol": rtol,
+        "atol": atol,
+        "model": model_json,
+        "weights": weights,
+        "compile": {"optimizer": opt_config, "loss": loss_config, "metrics": list(metrics)},
+        "x": tensor(x) if not isinstance(x, list) else [tensor(a) for a in x],
+        "y": tensor(y),
+        "fit": fit,
+        "expected_weights": [tensor(w) for w in model.get_weights()],
+        "expected_history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
+    }

@@ -17,7 +17,7 @@ import numpy as np
 import keras
 from keras import layers, regularizers, constraints, initializers, optimizers, losses
 
-from common import keras_config, rng, tensor, write
+from common import model_fit_case, new_keras_session, write
 
 SEED = 20261122
 N, BATCH, EPOCHS = 24, 8, 3
@@ -26,33 +26,13 @@ cases = []
 
 
 def new_session(offset):
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(SEED + offset)
-    return rng(SEED + offset)
+    return new_keras_session(SEED + offset)
 
 
 def add(cid, model, optimizer, loss, metrics, x, y):
-    weights = [tensor(w) for w in model.get_weights()]
-    model_json = json.loads(model.to_json())
-    opt_config = keras_config(optimizer, keras.optimizers.serialize)
-    loss_config = loss if isinstance(loss, str) else keras_config(loss, keras.losses.serialize)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    hist = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    cases.append({
-        "id": cid,
-        "kind": "model_fit",
-        "rtol": RTOL,
-        "atol": ATOL,
-        "model": model_json,
-        "weights": weights,
-        "compile": {"optimizer": opt_config, "loss": loss_config, "metrics": list(metrics)},
-        "x": tensor(x) if not isinstance(x, list) else [tensor(a) for a in x],
-        "y": tensor(y),
-        "fit": {"batch_size": BATCH, "epochs": EPOCHS, "shuffle": False},
-        "expected_weights": [tensor(w) for w in model.get_weights()],
-        "expected_history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
-    })
-    return model_json
+    case = model_fit_case(cid, model, optimizer, loss, metrics, x, y, BATCH, EPOCHS, RTOL, ATOL)
+    cases.append(case)
+    return case["model"]
 
 
 def breadth_model():

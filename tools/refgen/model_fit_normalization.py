@@ -15,7 +15,7 @@ import json
 import keras
 from keras import layers
 
-from common import keras_config, rng, tensor, write
+from common import model_fit_case, new_keras_session, write
 
 SEED = 20260412
 N, BATCH, EPOCHS = 20, 8, 3
@@ -23,31 +23,12 @@ cases = []
 
 
 def new_session(offset):
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(SEED + offset)
-    return rng(SEED + offset)
+    return new_keras_session(SEED + offset)
 
 
 def add(cid, model, optimizer, loss, metrics, x, y):
-    weights = [tensor(w) for w in model.get_weights()]
-    model_json = json.loads(model.to_json())
-    opt_config = keras_config(optimizer, keras.optimizers.serialize)
-    model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
-    hist = model.fit(x, y, batch_size=BATCH, epochs=EPOCHS, shuffle=False, verbose=0)
-    cases.append({
-        "id": cid,
-        "kind": "model_fit",
-        "rtol": 1e-4,
-        "atol": 1e-5,
-        "model": model_json,
-        "weights": weights,
-        "compile": {"optimizer": opt_config, "loss": loss, "metrics": list(metrics)},
-        "x": tensor(x),
-        "y": tensor(y),
-        "fit": {"batch_size": BATCH, "epochs": EPOCHS, "shuffle": False},
-        "expected_weights": [tensor(w) for w in model.get_weights()],
-        "expected_history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
-    })
+    case = model_fit_case(cid, model, optimizer, loss, metrics, x, y, BATCH, EPOCHS, 1e-4, 1e-5)
+    cases.append(case)
 
 
 # (a) Dense -> BatchNormalization -> relu -> Dense softmax, Adam.
