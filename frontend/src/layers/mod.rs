@@ -137,6 +137,17 @@ impl LayerCommon {
         initializer: &dyn Initializer,
         trainable: bool,
     ) -> Result<Variable> {
+        let numel = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if numel.is_none_or(|n| n > u32::MAX as usize) {
+            return Err(Error::arg(
+                "layers",
+                format!(
+                    "layer {:?}: weight {name:?} of shape {dims:?} has more than 2^32 - 1 elements, \
+                     more than one tensor can hold",
+                    self.name
+                ),
+            ));
+        }
         let value = initializer.init(dims, self.dtype, &Device::Cpu)?;
         let v = Variable::new(format!("{}/{name}", self.name), value, trainable && self.trainable());
         if trainable {

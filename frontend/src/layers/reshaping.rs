@@ -450,10 +450,20 @@ impl Layer for RepeatVector {
                 ),
             ));
         };
-        // [B, 1, F] + zeros [1, n, F]: a broadcast whose gradient (sum over the n copies) the
+        if self.n.checked_mul(f).is_none_or(|m| m > u32::MAX as usize) {
+            return Err(Error::arg(
+                "RepeatVector",
+                format!(
+                    "layer {:?} (RepeatVector): {} copies of {f} features exceed the 2^32 - 1 elements a \
+                     tensor can hold per sample",
+                    self.common.name, self.n
+                ),
+            ));
+        }
+        // [B, 1, F] + zeros [1, n, 1]: a broadcast whose gradient (sum over the n copies) the
         // graph already has.
         let zeros = x.graph.constant(wgkeras_runtime::ops::zeros(
-            &[1, self.n, f],
+            &[1, self.n, 1],
             x.dtype(),
             &wgkeras_runtime::Device::Cpu,
         )?);
