@@ -292,10 +292,7 @@ impl Regularizer for OrthogonalRegularizer {
             OrthogonalMode::Rows => (1i64, 0i64),
             OrthogonalMode::Columns => (0, 1),
         };
-        // Keras's ops.normalize: x * min(rsqrt(sum(x^2)), 1/epsilon).
-        let sq = x.square()?;
-        let inv = sq.sum(&[norm_axis], true)?.rsqrt()?.minimum_scalar(1.0 / EPSILON)?;
-        let n = x.mul(inv)?;
+        let n = x.l2_normalize(&[norm_axis], EPSILON)?;
         let product = match self.mode {
             OrthogonalMode::Rows => n.matmul_t(n, false, true)?,
             OrthogonalMode::Columns => n.matmul_t(n, true, false)?,

@@ -305,6 +305,11 @@ impl<'g> Sym<'g> {
     pub fn one_hot(self, depth: usize) -> Result<Sym<'g>> {
         self.op(Op::OneHot { depth }, &[])
     }
+    /// Keras's `ops.normalize(x, axis, order=2, epsilon)`: `x * min(rsqrt(sum(x^2, axes)), 1 / epsilon)`
+    /// (a zero vector stays zero).
+    pub fn l2_normalize(self, axes: &[i64], epsilon: f64) -> Result<Sym<'g>> {
+        self.mul(self.square()?.sum(axes, true)?.rsqrt()?.minimum_scalar(1.0 / epsilon)?)
+    }
     /// `take(self, indices, axis=0)`: rows of `self` picked by integer `indices`.
     pub fn take_rows(self, indices: Sym<'g>) -> Result<Sym<'g>> {
         self.op(Op::TakeRows, &[indices])

@@ -544,13 +544,6 @@ impl Dot {
     }
 }
 
-/// Keras's `ops.normalize(x, axis)` (order 2): `x * min(rsqrt(sum(x^2)), 1 / epsilon)`.
-fn l2_normalize<'g>(x: Sym<'g>, axis: usize) -> Result<Sym<'g>> {
-    let inv =
-        x.square()?.sum(&[axis as i64], true)?.rsqrt()?.minimum_scalar(1.0 / crate::config::epsilon())?;
-    x.mul(inv)
-}
-
 impl Layer for Dot {
     fn class_name(&self) -> &'static str {
         "Dot"
@@ -585,8 +578,8 @@ impl Layer for Dot {
         let xs = common_dtype(inputs, self.common.dtype)?;
         let (mut x, mut y) = (xs[0], xs[1]);
         if self.normalize {
-            x = l2_normalize(x, a0)?;
-            y = l2_normalize(y, a1)?;
+            x = x.l2_normalize(&[a0 as i64], crate::config::epsilon())?;
+            y = y.l2_normalize(&[a1 as i64], crate::config::epsilon())?;
         }
         // x to [B, P, d] (the contracted axis last), y to [B, d, Q] (it first after the batch),
         // one batched matmul, then the kept dims back.

@@ -99,12 +99,6 @@ pub fn huber<'g>(y_true: Sym<'g>, y_pred: Sym<'g>, delta: f64) -> Result<Sym<'g>
     a.less_equal(a.scalar_like(delta)?)?.select(quadratic, linear)?.mean(&[-1], false)
 }
 
-/// Keras's `ops.normalize(x, axis)` (order 2): `x * min(rsqrt(sum(x^2, axis)), 1 / eps)`.
-pub(crate) fn l2_normalize<'g>(x: Sym<'g>, axis: i64) -> Result<Sym<'g>> {
-    let inv = x.square()?.sum(&[axis], true)?.rsqrt()?.minimum_scalar(1.0 / crate::config::epsilon())?;
-    x.mul(inv)
-}
-
 /// `keras.losses.cosine_similarity(y_true, y_pred, axis=-1)`: `-sum(l2_normalize(y_true) *
 /// l2_normalize(y_pred), axis)`.
 pub fn cosine_similarity<'g>(y_true: Sym<'g>, y_pred: Sym<'g>, axis: i64) -> Result<Sym<'g>> {
@@ -112,8 +106,8 @@ pub fn cosine_similarity<'g>(y_true: Sym<'g>, y_pred: Sym<'g>, axis: i64) -> Res
     let (t, p) = matched_pair(CLASS, y_true, y_pred)?;
     t.axis(CLASS, axis)?;
     p.axis(CLASS, axis)?;
-    let t = l2_normalize(t, axis)?;
-    let p = l2_normalize(p, axis)?;
+    let t = t.l2_normalize(&[axis], crate::config::epsilon())?;
+    let p = p.l2_normalize(&[axis], crate::config::epsilon())?;
     t.mul(p)?.sum(&[axis], false)?.neg()
 }
 

@@ -236,7 +236,6 @@ impl Layer for UnitNormalization {
         let x = single_input(UN, &self.common.name, inputs)?;
         let x = autocast(float_input(x)?, self.common.dtype)?;
         let axes = self.axes(&x.shape())?;
-        let inv = x.square()?.sum(&axes, true)?.rsqrt()?.minimum_scalar(1e12)?;
-        Ok(vec![x.mul(inv)?])
+        Ok(vec![x.l2_normalize(&axes, 1e-12)?])
     }
 }
