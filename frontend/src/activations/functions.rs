@@ -150,30 +150,20 @@ pub(crate) fn empty_along(x: Sym<'_>, op: &'static str, axes: &[i64]) -> Result<
     Ok(false)
 }
 
-/// `exp(x - m) / sum(exp(x - m), axes)` with `m` the max along `axes` (under stop_gradient:
-/// softmax does not depend on it).
+/// Softmax over `axes` (an empty axis gives the empty input back).
 pub fn softmax<'g>(x: Sym<'g>, axes: &[i64]) -> Result<Sym<'g>> {
     if empty_along(x, "softmax", axes)? {
         return Ok(x);
     }
-    if let [axis] = axes {
-        return x.softmax(*axis);
-    }
-    let m = x.max(axes, true)?.stop_gradient()?;
-    let e = x.sub(m)?.exp()?;
-    e.div(e.sum(axes, true)?)
+    x.softmax_over(axes)
 }
 
-/// `(x - m) - log(sum(exp(x - m), axes))` with `m` the max along `axes`, as `jax.nn.log_softmax`
-/// computes it: subtracting `m` before the log-sum keeps large logits exact (`x - (lse + m)`
-/// loses the low bits of `lse` next to a large `m`).
+/// Log-softmax over `axes`, as `jax.nn.log_softmax` computes it (see [`Sym::log_softmax_over`]).
 pub fn log_softmax<'g>(x: Sym<'g>, axes: &[i64]) -> Result<Sym<'g>> {
     if empty_along(x, "log_softmax", axes)? {
         return Ok(x);
     }
-    let m = x.max(axes, true)?.stop_gradient()?;
-    let shifted = x.sub(m)?;
-    shifted.sub(shifted.exp()?.sum(axes, true)?.log()?)
+    x.log_softmax_over(axes)
 }
 
 /// `x * tanh(softplus(x))` (the GPU's tanh keeps its relative precision near 0, which matters

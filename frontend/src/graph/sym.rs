@@ -358,14 +358,21 @@ impl<'g> Sym<'g> {
         }
     }
     pub fn softmax(self, axis: i64) -> Result<Sym<'g>> {
-        let m = self.max(&[axis], true)?.stop_gradient()?;
-        let e = self.sub(m)?.exp()?;
-        e.div(e.sum(&[axis], true)?)
+        self.softmax_over(&[axis])
     }
-    /// `(x - max) - log(sum(exp(x - max)))`, as JAX computes it (subtracting `max + log(..)` in
-    /// one go would lose the low digits next to a large max).
+    /// Softmax over several axes at once (Keras's `softmax(x, axis=(..))`).
+    pub fn softmax_over(self, axes: &[i64]) -> Result<Sym<'g>> {
+        let m = self.max(axes, true)?.stop_gradient()?;
+        let e = self.sub(m)?.exp()?;
+        e.div(e.sum(axes, true)?)
+    }
     pub fn log_softmax(self, axis: i64) -> Result<Sym<'g>> {
-        let shifted = self.sub(self.max(&[axis], true)?.stop_gradient()?)?;
-        shifted.sub(shifted.exp()?.sum(&[axis], true)?.log()?)
+        self.log_softmax_over(&[axis])
+    }
+    /// `(x - max) - log(sum(exp(x - max)))` over `axes`, as JAX computes it (subtracting
+    /// `max + log(..)` in one go would lose the low digits next to a large max).
+    pub fn log_softmax_over(self, axes: &[i64]) -> Result<Sym<'g>> {
+        let shifted = self.sub(self.max(axes, true)?.stop_gradient()?)?;
+        shifted.sub(shifted.exp()?.sum(axes, true)?.log()?)
     }
 }
