@@ -192,3 +192,40 @@ def model_fit_case(cid, model, optimizer, loss, metrics, x, y, batch_size, epoch
         "expected_weights": [tensor(w) for w in model.get_weights()],
         "expected_history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
     }
+
+
+def layer_case(cid, layer, inputs, call_kwargs=None, weights=None, rtol=None, atol=None,
+               build_if_needed=False):
+    """A `layer` case: builds `layer` for the inputs' shapes (with `build_if_needed`, only when
+    Keras has not built it at construction: then the config has no build_config, as Keras
+    writes it), sets `weights` (a list, or a function of the built layer giving one), records
+    the weights the call uses, calls it with `call_kwargs`, records the output."""
+    import numpy as np
+    import keras
+    call_kwargs = call_kwargs or {}
+    multi = isinstance(inputs, list)
+    shape = [list(x.shape) for x in inputs] if multi else list(inputs.shape)
+    if not (build_if_needed and layer.built):
+        layer.build([tuple(s) for s in shape] if multi else tuple(shape))
+    if callable(weights):
+        weights = weights(layer)
+    if weights is not None:
+        layer.set_weights(weights)
+    # Recorded before the call: a training call of BatchNormalization updates its statistics.
+    used = [tensor(w) for w in layer.get_weights()]
+    out = layer(inputs, **call_kwargs)
+    c = {
+        "id": cid,
+        "kind": "layer",
+        "config": keras_config(layer, keras.layers.serialize),
+        "build_shape": shape,
+        "weights": used,
+        "inputs": [tensor(x) for x in inputs] if multi else tensor(inputs),
+        "call_kwargs": call_kwargs,
+        "expected": tensor(np.asarray(out)),
+    }
+    if rtol is not None:
+        c["rtol"] = rtol
+    if atol is not None:
+        c["atol"] = atol
+    return c

@@ -11,7 +11,7 @@ so the bias addition is checked; `weights` is in get_weights() order (kernel [in
 import numpy as np
 import keras
 
-from common import keras_config, rng, tensor, write
+from common import layer_case, rng, write
 
 keras.utils.set_random_seed(20260304)
 r = rng(20260304)
@@ -23,30 +23,12 @@ def f32(*shape, scale=2.0):
 
 
 def add(cid, layer, inputs, call_kwargs=None, randomize_bias=False, rtol=None, atol=None):
-    call_kwargs = call_kwargs or {}
-    multi = isinstance(inputs, list)
-    shape = [list(x.shape) for x in inputs] if multi else list(inputs.shape)
-    layer.build([tuple(s) for s in shape] if multi else tuple(shape))
-    if randomize_bias:
+    def bias_randomized(layer):
         w = layer.get_weights()
         w[1] = f32(*w[1].shape, scale=0.5)
-        layer.set_weights(w)
-    out = layer(inputs, **call_kwargs)
-    c = {
-        "id": cid,
-        "kind": "layer",
-        "config": keras_config(layer, keras.layers.serialize),
-        "build_shape": shape,
-        "weights": [tensor(w) for w in layer.get_weights()],
-        "inputs": [tensor(x) for x in inputs] if multi else tensor(inputs),
-        "call_kwargs": call_kwargs,
-        "expected": tensor(np.asarray(out)),
-    }
-    if rtol is not None:
-        c["rtol"] = rtol
-    if atol is not None:
-        c["atol"] = atol
-    cases.append(c)
+        return w
+    weights = bias_randomized if randomize_bias else None
+    cases.append(layer_case(cid, layer, inputs, call_kwargs, weights, rtol, atol))
 
 
 ACTS = ["relu", "sigmoid", "tanh", "softmax", "linear"]

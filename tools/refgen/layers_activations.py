@@ -11,7 +11,7 @@ Writes tests/conformance/layers_activations.json.
 import numpy as np
 import keras
 
-from common import keras_config, rng, tensor, write
+from common import layer_case, rng, write
 
 keras.utils.set_random_seed(20260411)
 r = rng(20260411)
@@ -33,25 +33,8 @@ def with_kinks(*shape, points=(0.0,)):
 
 
 def add(cid, layer, x, randomize=False, rtol=None, atol=None):
-    layer.build(tuple(x.shape))
-    if randomize:
-        layer.set_weights([f32(*w.shape, scale=0.5) for w in layer.get_weights()])
-    out = layer(x)
-    c = {
-        "id": cid,
-        "kind": "layer",
-        "config": keras_config(layer, keras.layers.serialize),
-        "build_shape": list(x.shape),
-        "weights": [tensor(w) for w in layer.get_weights()],
-        "inputs": tensor(x),
-        "call_kwargs": {},
-        "expected": tensor(np.asarray(out)),
-    }
-    if rtol is not None:
-        c["rtol"] = rtol
-    if atol is not None:
-        c["atol"] = atol
-    cases.append(c)
+    weights = (lambda layer: [f32(*w.shape, scale=0.5) for w in layer.get_weights()]) if randomize else None
+    cases.append(layer_case(cid, layer, x, None, weights, rtol, atol))
 
 
 # ReLU

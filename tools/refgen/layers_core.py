@@ -14,7 +14,7 @@ import numpy as np
 import keras
 from keras import layers as L
 
-from common import keras_config, rng, tensor, write
+from common import layer_case, rng, write
 
 keras.utils.set_random_seed(20260404)
 r = rng(20260404)
@@ -26,29 +26,7 @@ def f32(*shape, scale=2.0):
 
 
 def add(cid, layer, inputs, call_kwargs=None, weights=None, rtol=None, atol=None):
-    call_kwargs = call_kwargs or {}
-    multi = isinstance(inputs, list)
-    shape = [list(x.shape) for x in inputs] if multi else list(inputs.shape)
-    if not layer.built:
-        layer.build([tuple(s) for s in shape] if multi else tuple(shape))
-    if weights is not None:
-        layer.set_weights(weights)
-    out = layer(inputs, **call_kwargs)
-    c = {
-        "id": cid,
-        "kind": "layer",
-        "config": keras_config(layer, keras.layers.serialize),
-        "build_shape": shape,
-        "weights": [tensor(w) for w in layer.get_weights()],
-        "inputs": [tensor(x) for x in inputs] if multi else tensor(inputs),
-        "call_kwargs": call_kwargs,
-        "expected": tensor(np.asarray(out)),
-    }
-    if rtol is not None:
-        c["rtol"] = rtol
-    if atol is not None:
-        c["atol"] = atol
-    cases.append(c)
+    cases.append(layer_case(cid, layer, inputs, call_kwargs, weights, rtol, atol, build_if_needed=True))
 
 
 # Reshape

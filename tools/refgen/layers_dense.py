@@ -14,7 +14,7 @@ import numpy as np
 import keras
 from keras import constraints, initializers, regularizers
 
-from common import keras_config, rng, tensor, write
+from common import layer_case, rng, write
 
 keras.utils.set_random_seed(20260411)
 r = rng(20260411)
@@ -26,24 +26,8 @@ def f32(*shape, scale=1.0):
 
 
 def add(cid, layer, x, rtol=None, atol=None):
-    layer.build(tuple(x.shape))
-    layer.set_weights([f32(*w.shape, scale=0.5) for w in layer.get_weights()])
-    out = layer(x, training=False)
-    c = {
-        "id": cid,
-        "kind": "layer",
-        "config": keras_config(layer, keras.layers.serialize),
-        "build_shape": list(x.shape),
-        "weights": [tensor(w) for w in layer.get_weights()],
-        "inputs": tensor(x),
-        "call_kwargs": {"training": False},
-        "expected": tensor(np.asarray(out)),
-    }
-    if rtol is not None:
-        c["rtol"] = rtol
-    if atol is not None:
-        c["atol"] = atol
-    cases.append(c)
+    weights = lambda layer: [f32(*w.shape, scale=0.5) for w in layer.get_weights()]  # noqa: E731
+    cases.append(layer_case(cid, layer, x, {"training": False}, weights, rtol, atol))
 
 
 D = keras.layers.Dense

@@ -12,7 +12,7 @@ import numpy as np
 import keras
 from keras import layers
 
-from common import keras_config, rng, tensor, write
+from common import layer_case, rng, write
 
 keras.utils.set_random_seed(20260411)
 r = rng(20260411)
@@ -24,19 +24,7 @@ def f32(*shape):
 
 
 def add(cid, layer, x, training=None):
-    layer.build(tuple(x.shape))
-    call_kwargs = {} if training is None else {"training": training}
-    out = layer(x, **call_kwargs)
-    cases.append({
-        "id": cid,
-        "kind": "layer",
-        "config": keras_config(layer, keras.layers.serialize),
-        "build_shape": list(x.shape),
-        "weights": [],
-        "inputs": tensor(x),
-        "call_kwargs": call_kwargs,
-        "expected": tensor(np.asarray(out)),
-    })
+    cases.append(layer_case(cid, layer, x, {} if training is None else {"training": training}))
 
 
 for shape in [(4, 5), (2, 3, 4), (2, 2, 3, 3)]:

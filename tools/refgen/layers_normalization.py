@@ -14,7 +14,7 @@ import numpy as np
 import keras
 from keras import layers
 
-from common import keras_config, rng, tensor, write
+from common import layer_case, rng, write
 
 keras.utils.set_random_seed(20260410)
 r = rng(20260410)
@@ -26,8 +26,7 @@ def f32(*shape, scale=2.0, shift=0.0):
 
 
 def add(cid, layer, x, training=None, random_weights=True, rtol=None, atol=None):
-    layer.build(tuple(x.shape))
-    if random_weights:
+    def randomized(layer):
         ws = []
         for v in layer.weights:
             name = v.path.split("/")[-1]
@@ -38,24 +37,10 @@ def add(cid, layer, x, training=None, random_weights=True, rtol=None, atol=None)
                 ws.append((1.0 + 0.5 * r.standard_normal(shape)).astype("float32"))
             else:
                 ws.append((0.5 * r.standard_normal(shape)).astype("float32"))
-        layer.set_weights(ws)
+        return ws
     call_kwargs = {} if training is None else {"training": training}
-    # The weights the call used: a training call of BatchNormalization updates its statistics.
-    weights = [tensor(w) for w in layer.get_weights()]
-    out = layer(x, **call_kwargs)
-    c = {
-        "id": cid,
-        "kind": "layer",
-        "config": keras_config(layer, keras.layers.serialize),
-        "build_shape": list(x.shape),
-        "weights": weights,
-        "inputs": tensor(x),
-        "call_kwargs": call_kwargs,
-        "expected": tensor(np.asarray(out)),
-    }
-    c["rtol"] = rtol if rtol is not None else 1e-4
-    c["atol"] = atol if atol is not None else 1e-5
-    cases.append(c)
+    cases.append(layer_case(cid, layer, x, call_kwargs, randomized if random_weights else None,
+                            rtol if rtol is not None else 1e-4, atol if atol is not None else 1e-5))
 
 
 # BatchNormalization: axes (last, negative, non-last), ranks 2-4, training both ways, options.
