@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use common::{devices, gpu, Rng};
 use serde_json::{json, Map, Value};
-use wgkeras::frontend::callbacks::{Callback, Logs, TrainControl};
+use wgkeras::frontend::callbacks::{Callback, Logs};
 use wgkeras::frontend::layers::{Concatenate, Dense, Dropout, LayerRef};
 use wgkeras::frontend::models::{input_with, CompileArgs, FitArgs, KerasTensor};
 use wgkeras::frontend::Model;
@@ -594,8 +594,14 @@ impl Callback for BatchRecorder {
     fn wants_batch_logs(&self) -> bool {
         true
     }
-    fn on_train_batch_end(&mut self, _batch: usize, logs: Option<&Logs>, _control: &mut TrainControl) {
+    fn on_train_batch_end(
+        &mut self,
+        _model: &mut Model,
+        _batch: usize,
+        logs: Option<&Logs>,
+    ) -> wgkeras::frontend::Result<()> {
         self.batches.push(logs.expect("asked for batch logs").clone());
+        Ok(())
     }
 }
 
@@ -757,24 +763,39 @@ struct Counter {
 }
 
 impl Callback for Counter {
-    fn on_train_begin(&mut self, _logs: &Logs) {
+    fn on_train_begin(&mut self, _model: &mut Model, _logs: &Logs) -> wgkeras::frontend::Result<()> {
         self.began = true;
+        Ok(())
     }
-    fn on_train_end(&mut self, _logs: &Logs) {
+    fn on_train_end(&mut self, _model: &mut Model, _logs: &Logs) -> wgkeras::frontend::Result<()> {
         self.ended = true;
+        Ok(())
     }
-    fn on_epoch_begin(&mut self, epoch: usize, _logs: &Logs) {
+    fn on_epoch_begin(
+        &mut self,
+        _model: &mut Model,
+        epoch: usize,
+        _logs: &Logs,
+    ) -> wgkeras::frontend::Result<()> {
         self.epochs.push(epoch);
         self.batches_per_epoch.push(0);
+        Ok(())
     }
-    fn on_train_batch_begin(&mut self, _batch: usize) {
+    fn on_train_batch_begin(&mut self, _model: &mut Model, _batch: usize) -> wgkeras::frontend::Result<()> {
         *self.batches_per_epoch.last_mut().unwrap() += 1;
+        Ok(())
     }
-    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, control: &mut TrainControl) {
+    fn on_epoch_end(
+        &mut self,
+        model: &mut Model,
+        epoch: usize,
+        logs: &Logs,
+    ) -> wgkeras::frontend::Result<()> {
         self.epoch_logs.push(logs.clone());
         if self.stop_after == Some(epoch) {
-            control.stop_training = true;
+            model.stop_training = true;
         }
+        Ok(())
     }
 }
 
@@ -1048,11 +1069,17 @@ fn custom_callback_sees_epochs_and_stops_training() {
 fn callback_stops_mid_epoch() {
     struct StopAtBatch;
     impl Callback for StopAtBatch {
-        fn on_train_batch_end(&mut self, batch: usize, logs: Option<&Logs>, control: &mut TrainControl) {
+        fn on_train_batch_end(
+            &mut self,
+            model: &mut Model,
+            batch: usize,
+            logs: Option<&Logs>,
+        ) -> wgkeras::frontend::Result<()> {
             assert!(logs.is_none(), "batch logs only when asked for");
             if batch == 1 {
-                control.stop_training = true;
+                model.stop_training = true;
             }
+            Ok(())
         }
     }
     let (x, y) = data(40, 91);

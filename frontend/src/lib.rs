@@ -1,8 +1,9 @@
 //! wgkeras front end: Keras-like graphs, autodiff, layers, models and training.
 //!
-//! This crate is at its start: the runtime (`wgkeras_runtime`) carries the eager `keras.ops`
-//! today; graph building, autodiff and the compiled train step come next (see the issues).
-//! `utils` holds the Keras utilities that need no model.
+//! `graph` builds and differentiates symbolic graphs and compiles them to plans for the
+//! runtime (`wgkeras_runtime`); `layers`, `models`, `losses`, `metrics`, `optimizers` and
+//! `callbacks` are Keras's; `saving` writes and reads models; `utils` holds the Keras utilities
+//! that need no model.
 
 pub mod activations;
 pub mod callbacks;
@@ -21,6 +22,7 @@ pub mod optimizers;
 pub mod random;
 pub mod registry;
 pub mod regularizers;
+pub mod saving;
 pub mod utils;
 pub mod variable;
 

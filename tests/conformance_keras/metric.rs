@@ -17,11 +17,20 @@ pub fn run(case: &Value, device: &Device) -> KerasResult {
 
 fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {
     let config = &case["config"];
-    let is_known = |class: &str| metrics::CLASS_NAMES.contains(&class);
+    let is_known = |class: &str| metrics::class_names().contains(&class);
     let metric = match built_or_outcome(config, metrics::get(config), is_known) {
         Ok(m) => m,
         Err(outcome) => return Ok(outcome),
     };
+    if let Some(Value::Object(want)) = config.get("config") {
+        if &metric.config() != want {
+            return Err(format!(
+                "get_config() differs from Keras's: got {}, want {}",
+                Value::Object(metric.config()),
+                Value::Object(want.clone())
+            ));
+        }
+    }
     let updates = case["updates"].as_array().ok_or("case has no \"updates\" list")?;
     let opt = |u: &Value, k: &str| -> Result<Option<Tensor>, String> {
         match u.get(k) {
@@ -44,7 +53,6 @@ fn run_inner(case: &Value, device: &Device) -> Result<KerasResult, String> {
             }
         }
     }
-    let r = metric.result().map_err(|e| e.to_string())?;
-    let got = Tensor::scalar(r as f32, &Device::Cpu).map_err(|e| e.to_string())?;
+    let got = metric.result_tensor().map_err(|e| e.to_string())?;
     Ok(KerasResult::Compare(vec![("result".into(), got, case["expected"].clone())]))
 }

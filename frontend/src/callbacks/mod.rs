@@ -1,6 +1,22 @@
 //! `keras.callbacks`: hooks into `fit`, `evaluate` and `predict`. This file holds the
 //! [`Callback`] trait, the [`Logs`] they receive and [`History`], which `fit` always records.
 
+mod backup_and_restore;
+mod csv_logger;
+mod early_stopping;
+mod lambda_callback;
+mod learning_rate;
+mod model_checkpoint;
+mod plot;
+mod progbar_logger;
+mod tensorboard;
+mod terminate_on_nan;
+
+use wgkeras_runtime::Tensor;
+
+use crate::error::Result;
+use crate::models::Model;
+
 /// A step's or an epoch's values, in Keras's order (`loss` and metrics by name).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Logs(pub Vec<(String, f64)>);
@@ -23,28 +39,72 @@ impl Logs {
     }
 }
 
-/// What a callback can ask of the model being trained.
-#[derive(Default)]
-pub struct TrainControl {
-    /// Set to stop `fit` after the current epoch (Keras's `model.stop_training = True`).
-    pub stop_training: bool,
+/// What `fit`, `evaluate` and `predict` tell their callbacks before they start (Keras's
+/// `callback.params`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CallbackParams {
+    pub epochs: usize,
+    /// Batches per epoch (or per evaluate/predict run), when known.
+    pub steps: Option<usize>,
+    pub verbose: u8,
 }
 
-/// Hooks called by the training loop. Every method has an empty default.
+/// Hooks called by `fit`, `evaluate` and `predict`, Keras's `keras.callbacks.Callback`. Every
+/// method has an empty default. A hook gets the model (Keras's `self.model`): it may read or set
+/// weights, change the optimizer's learning rate, save the model, or set
+/// [`Model::stop_training`]. An `Err` from a hook stops the run and is returned by it.
 #[allow(unused_variables)]
 pub trait Callback {
-    fn on_train_begin(&mut self, logs: &Logs) {}
-    fn on_train_end(&mut self, logs: &Logs) {}
-    fn on_epoch_begin(&mut self, epoch: usize, logs: &Logs) {}
-    fn on_epoch_end(&mut self, epoch: usize, logs: &Logs, control: &mut TrainControl) {}
-    fn on_train_batch_begin(&mut self, batch: usize) {}
-    /// `logs` is `None` unless [`Callback::wants_batch_logs`] (reading them costs a readback).
-    fn on_train_batch_end(&mut self, batch: usize, logs: Option<&Logs>, control: &mut TrainControl) {}
-    fn on_test_begin(&mut self) {}
-    fn on_test_end(&mut self, logs: &Logs) {}
-    fn on_predict_begin(&mut self) {}
-    fn on_predict_end(&mut self) {}
-    /// Whether `on_train_batch_end` needs the batch's logs.
+    /// Called once before a run with its parameters (Keras's `set_params`).
+    fn set_params(&mut self, params: &CallbackParams) {}
+    fn on_train_begin(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    fn on_train_end(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    fn on_epoch_begin(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    /// `logs` has the epoch's training values and, after validation, the `val_` ones.
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    fn on_train_batch_begin(&mut self, model: &mut Model, batch: usize) -> Result<()> {
+        Ok(())
+    }
+    /// `logs` (the running means of the epoch so far) is `None` unless
+    /// [`Callback::wants_batch_logs`]: reading them costs a readback from the GPU.
+    fn on_train_batch_end(&mut self, model: &mut Model, batch: usize, logs: Option<&Logs>) -> Result<()> {
+        Ok(())
+    }
+    fn on_test_begin(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    fn on_test_end(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    fn on_test_batch_begin(&mut self, model: &mut Model, batch: usize) -> Result<()> {
+        Ok(())
+    }
+    fn on_test_batch_end(&mut self, model: &mut Model, batch: usize, logs: Option<&Logs>) -> Result<()> {
+        Ok(())
+    }
+    fn on_predict_begin(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    fn on_predict_end(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {
+        Ok(())
+    }
+    fn on_predict_batch_begin(&mut self, model: &mut Model, batch: usize) -> Result<()> {
+        Ok(())
+    }
+    /// `outputs` are the batch's predictions, one tensor per model output (Keras's
+    /// `logs["outputs"]`).
+    fn on_predict_batch_end(&mut self, model: &mut Model, batch: usize, outputs: &[Tensor]) -> Result<()> {
+        Ok(())
+    }
+    /// Whether the batch hooks need the batch's logs.
     fn wants_batch_logs(&self) -> bool {
         false
     }

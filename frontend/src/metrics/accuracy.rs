@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 use wgkeras_runtime::DType;
 
 use super::reduction::{MeanMetric, MeanMetricKind};
+use super::Metric;
 use crate::error::{Error, Result};
 use crate::graph::op::broadcast_static;
 use crate::graph::{shape_str, Sym};
@@ -201,4 +202,18 @@ impl SparseCategoricalAccuracy {
     pub fn new(name: &str) -> Self {
         Self::with_kind(name, LabelMatch).expect("CPU zeros")
     }
+}
+
+/// The classes of this file (Keras's `accuracy_metrics.py`).
+pub(crate) const CLASSES: &[&str] =
+    &["Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy"];
+
+pub(crate) fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+    Ok(match class_name {
+        "Accuracy" => Box::new(Accuracy::from_config(config)?),
+        "BinaryAccuracy" => Box::new(BinaryAccuracy::from_config(config)?),
+        "CategoricalAccuracy" => Box::new(CategoricalAccuracy::from_config(config)?),
+        "SparseCategoricalAccuracy" => Box::new(SparseCategoricalAccuracy::from_config(config)?),
+        other => return Err(Error::arg("metrics.get", format!("{other:?} is not an accuracy metric"))),
+    })
 }

@@ -19,7 +19,14 @@
 //! targets and predictions: [`resolve_accuracy`] (and [`compile_metric`] for any identifier).
 
 mod accuracy;
+mod confusion;
+mod correlation;
+mod f_score;
+mod hinge;
+mod iou;
+mod probabilistic;
 mod reduction;
+mod regression;
 
 use serde_json::{Map, Value};
 use wgkeras_runtime::Tensor;
@@ -50,8 +57,15 @@ pub trait Metric: Send + Sync {
         y_pred: Sym<'g>,
         sample_weight: Option<Sym<'g>>,
     ) -> Result<Vec<(Variable, Sym<'g>)>>;
-    /// `result()`, read from the state (a readback on the GPU).
+    /// `result()` of a metric whose result is a scalar, read from the state (a readback on the
+    /// GPU). A metric whose result has several elements returns an `Err` naming it here and
+    /// gives its result through [`Metric::result_tensor`].
     fn result(&self) -> Result<f64>;
+    /// `result()` as a host tensor of the shape Keras gives: a scalar for most metrics, a vector
+    /// for e.g. `F1Score(average=None)` or `Precision(thresholds=[..])`.
+    fn result_tensor(&self) -> Result<Tensor> {
+        Ok(Tensor::scalar(self.result()? as f32, &wgkeras_runtime::Device::Cpu)?)
+    }
     /// `reset_state()`.
     fn reset(&self) -> Result<()>;
     /// Keras's `serialize`: `{"module", "class_name", "config", "registered_name"}`.
@@ -100,37 +114,58 @@ pub fn update_state(
     Ok(())
 }
 
-/// The class names [`get`] knows.
-pub const CLASS_NAMES: [&str; 5] =
-    ["Mean", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy"];
+/// A metric family's builder: `from_config(class_name, config)` for one of its `CLASSES`.
+type FromConfig = fn(&str, &Map<String, Value>) -> Result<Box<dyn Metric>>;
+
+/// Every metric family (one file each, as Keras's `keras/src/metrics/*_metrics.py`): its class
+/// names and its builder.
+const FAMILIES: &[(&[&str], FromConfig)] = &[
+    (reduction::CLASSES, reduction::from_config),
+    (accuracy::CLASSES, accuracy::from_config),
+    (probabilistic::CLASSES, probabilistic::from_config),
+    (hinge::CLASSES, hinge::from_config),
+    (regression::CLASSES, regression::from_config),
+    (confusion::CLASSES, confusion::from_config),
+    (iou::CLASSES, iou::from_config),
+    (f_score::CLASSES, f_score::from_config),
+    (correlation::CLASSES, correlation::from_config),
+];
+
+/// The class names [`get`] and [`from_config`] know.
+pub fn class_names() -> Vec<&'static str> {
+    FAMILIES.iter().flat_map(|(classes, _)| classes.iter().copied()).collect()
+}
 
 /// The snake-case names [`get`] knows (each the class with default arguments).
 pub const FUNCTION_NAMES: [&str; 5] =
     ["mean", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy"];
 
+/// The class that a function name stands for.
+const FUNCTION_CLASSES: [&str; 5] =
+    ["Mean", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy"];
+
 fn class_of(name: &str) -> Option<&'static str> {
-    CLASS_NAMES.iter().zip(FUNCTION_NAMES.iter()).find(|(c, f)| **c == name || **f == name).map(|(c, _)| *c)
+    if let Some(c) = class_names().into_iter().find(|c| *c == name) {
+        return Some(c);
+    }
+    FUNCTION_NAMES.iter().zip(FUNCTION_CLASSES.iter()).find(|(f, _)| **f == name).map(|(_, c)| *c)
 }
 
 fn known_names() -> String {
-    CLASS_NAMES.iter().chain(FUNCTION_NAMES.iter()).copied().collect::<Vec<_>>().join(", ")
+    class_names().into_iter().chain(FUNCTION_NAMES.iter().copied()).collect::<Vec<_>>().join(", ")
 }
 
 /// Builds a metric of a class from its config (Keras's `from_config`).
 pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
-    Ok(match class_name {
-        "Mean" => Box::new(Mean::from_config(config)?),
-        "Accuracy" => Box::new(Accuracy::from_config(config)?),
-        "BinaryAccuracy" => Box::new(BinaryAccuracy::from_config(config)?),
-        "CategoricalAccuracy" => Box::new(CategoricalAccuracy::from_config(config)?),
-        "SparseCategoricalAccuracy" => Box::new(SparseCategoricalAccuracy::from_config(config)?),
-        other => {
-            return Err(Error::arg(
-                "metrics.get",
-                format!("unknown metric class {other:?}; known classes: {}", CLASS_NAMES.join(", ")),
-            ))
+    for (classes, build) in FAMILIES {
+        if classes.contains(&class_name) {
+            return build(class_name, config);
         }
-    })
+    }
+    Err(Error::arg(
+        "metrics.get",
+        format!("unknown metric class {class_name:?}; known classes: {}", class_names().join(", ")),
+    ))
 }
 
 /// Builds a metric from a string identifier (`"mean"`, `"accuracy"`, `"binary_accuracy"`,

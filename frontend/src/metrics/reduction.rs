@@ -267,3 +267,13 @@ impl Mean {
         super::update_state(self, None, values, sample_weight)
     }
 }
+
+/// The classes of this file (Keras's `reduction_metrics.py`).
+pub(crate) const CLASSES: &[&str] = &["Mean"];
+
+pub(crate) fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<dyn Metric>> {
+    match class_name {
+        "Mean" => Ok(Box::new(Mean::from_config(config)?)),
+        other => Err(Error::arg("metrics.get", format!("{other:?} is not a reduction metric"))),
+    }
+}

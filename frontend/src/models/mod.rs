@@ -42,6 +42,9 @@ pub struct Model {
     layer_order: Vec<LayerRef>,
     pub(crate) compiled: Option<training::Compiled>,
     device: Device,
+    /// Set by a callback to end `fit` after the current batch (Keras's `model.stop_training`);
+    /// `fit` clears it when it starts.
+    pub stop_training: bool,
 }
 
 impl Model {
@@ -56,6 +59,7 @@ impl Model {
             layer_order: vec![],
             compiled: None,
             device: Device::Cpu,
+            stop_training: false,
         }
     }
 
@@ -178,6 +182,7 @@ impl Model {
             layer_order,
             compiled: None,
             device: Device::Cpu,
+            stop_training: false,
         })
     }
 

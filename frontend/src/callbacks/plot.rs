@@ -1,0 +1,1 @@
+//! PLACEHOLDER (being written): History::plot (PNG/SVG loss and metric curves).
