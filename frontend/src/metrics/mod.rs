@@ -19,6 +19,7 @@
 //! targets and predictions: [`resolve_accuracy`] (and [`compile_metric`] for any identifier).
 
 mod accuracy;
+mod auc;
 mod confusion;
 mod correlation;
 mod f_score;
@@ -39,6 +40,10 @@ use crate::variable::Variable;
 pub use accuracy::{
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, Accuracy, ArgmaxMatch,
     BinaryAccuracy, CategoricalAccuracy, ExactMatch, LabelMatch, SparseCategoricalAccuracy, ThresholdMatch,
+};
+pub use auc::{Auc, Curve, Summation};
+pub use confusion::{
+    AtKind, Condition, ConditionCount, PrecisionRecall, Ratio, SensitivitySpecificity, NEG_INF,
 };
 pub use reduction::{reduce_to_samplewise_values, GivenValues, Mean, MeanMetric, MeanMetricKind, MeanState};
 
@@ -126,6 +131,7 @@ const FAMILIES: &[(&[&str], FromConfig)] = &[
     (hinge::CLASSES, hinge::from_config),
     (regression::CLASSES, regression::from_config),
     (confusion::CLASSES, confusion::from_config),
+    (auc::CLASSES, auc::from_config),
     (iou::CLASSES, iou::from_config),
     (f_score::CLASSES, f_score::from_config),
     (correlation::CLASSES, correlation::from_config),
