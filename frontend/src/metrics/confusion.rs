@@ -237,11 +237,9 @@ pub(crate) fn update_confusion<'g>(
     let labels = y_true.not_equal(y_true.scalar_like(0.0)?)?.cast(dtype)?;
     // Non-multi-label data is flattened: [1, M] against thresholds [T, 1]; multi-label data is
     // [1, N, L] against [T, 1, 1], summed over the batch axis.
-    let (lift, thr_dims): (fn(Sym<'g>) -> Result<Sym<'g>>, Vec<usize>) = if spec.multi_label {
-        (|x| x.expand_dims(0), vec![n_thr, 1, 1])
-    } else {
-        (|x| x.reshape(&[1, -1]), vec![n_thr, 1])
-    };
+    let multi = spec.multi_label;
+    let lift = |x: Sym<'g>| if multi { x.expand_dims(0) } else { x.reshape(&[1, -1]) };
+    let thr_dims = if multi { vec![n_thr, 1, 1] } else { vec![n_thr, 1] };
     let pred_is_pos = if spec.evenly {
         let with_epsilon = spec.thresholds.first().is_some_and(|&t| t < 0.0)
             || spec.thresholds.last().is_some_and(|&t| t > 1.0);
