@@ -371,28 +371,36 @@ fn cosine_similarity_axis() {
 
 #[test]
 fn top_k_follows_keras() {
-    // keras.metrics.TopKCategoricalAccuracy docstring: 0.5, then 0.3 with weights [0.7, 0.3]
-    let m = metrics::TopKCategoricalAccuracy::new(1, "top").unwrap();
-    let yt = Tensor::from_vec(vec![0.0f32, 0.0, 1.0, 0.0, 1.0, 0.0], &[2, 3], &Device::Cpu).unwrap();
-    let yp = Tensor::from_vec(vec![0.1f32, 0.9, 0.8, 0.05, 0.95, 0.0], &[2, 3], &Device::Cpu).unwrap();
+    for dev in devices() {
+        let t = |v: Vec<f32>, d: &[usize]| Tensor::from_vec(v, d, &dev).unwrap();
+        let ti = |v: Vec<i32>, d: &[usize]| Tensor::from_vec(v, d, &dev).unwrap();
+        // keras.metrics.TopKCategoricalAccuracy docstring: 0.5, then 0.3 with weights [0.7, 0.3]
+        let m = metrics::TopKCategoricalAccuracy::new(1, "top").unwrap();
+        let yt = t(vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0], &[2, 3]);
+        let yp = t(vec![0.1, 0.9, 0.8, 0.05, 0.95, 0.0], &[2, 3]);
+        metrics::update_state(&m, Some(&yt), &yp, None).unwrap();
+        assert!((m.result().unwrap() - 0.5).abs() < 1e-7, "{dev}");
+        m.reset().unwrap();
+        metrics::update_state(&m, Some(&yt), &yp, Some(&t(vec![0.7, 0.3], &[2]))).unwrap();
+        assert!((m.result().unwrap() - 0.3).abs() < 1e-6, "{dev}");
+        // sorted ids (docstring: 0.5)
+        let m = metrics::SparseTopKCategoricalAccuracy::new(1, true, "s").unwrap();
+        metrics::update_state(&m, Some(&ti(vec![2, 1], &[2])), &ti(vec![1, 0, 3, 1, 2, 3], &[2, 3]), None)
+            .unwrap();
+        assert!((m.result().unwrap() - 0.5).abs() < 1e-7, "{dev}");
+        // a label outside the classes never hits; a negative one wraps (JAX's take_along_axis)
+        let m = metrics::SparseTopKCategoricalAccuracy::new(1, false, "s").unwrap();
+        let yp = t(vec![0.2, 0.3, 0.5, 0.2, 0.3, 0.5, 0.2, 0.3, 0.5], &[3, 3]);
+        metrics::update_state(&m, Some(&ti(vec![5, 2, -1], &[3])), &yp, None).unwrap();
+        assert!((m.result().unwrap() - 2.0 / 3.0).abs() < 1e-7, "{dev}: {}", m.result().unwrap());
+    }
+    // a NaN prediction at the label never hits (Keras gives 0.5 here); only on the CPU: WGSL
+    // lets the GPU assume there are no NaNs, so a NaN check there is not reliable
+    let m = metrics::SparseTopKCategoricalAccuracy::new(1, false, "s").unwrap();
+    let yp = Tensor::from_vec(vec![0.2f32, 0.3, 0.5, f32::NAN, 0.1, 0.1], &[2, 3], &Device::Cpu).unwrap();
+    let yt = Tensor::from_vec(vec![2i32, 0], &[2], &Device::Cpu).unwrap();
     metrics::update_state(&m, Some(&yt), &yp, None).unwrap();
-    assert!((m.result().unwrap() - 0.5).abs() < 1e-7);
-    m.reset().unwrap();
-    let w = Tensor::from_vec(vec![0.7f32, 0.3], &[2], &Device::Cpu).unwrap();
-    metrics::update_state(&m, Some(&yt), &yp, Some(&w)).unwrap();
-    assert!((m.result().unwrap() - 0.3).abs() < 1e-6);
-    // sorted ids (docstring: 0.5)
-    let m = metrics::SparseTopKCategoricalAccuracy::new(1, true, "s").unwrap();
-    let yt = Tensor::from_vec(vec![2i32, 1], &[2], &Device::Cpu).unwrap();
-    let yp = Tensor::from_vec(vec![1i32, 0, 3, 1, 2, 3], &[2, 3], &Device::Cpu).unwrap();
-    metrics::update_state(&m, Some(&yt), &yp, None).unwrap();
-    assert!((m.result().unwrap() - 0.5).abs() < 1e-7);
-    // a label outside the classes never hits
-    let m = metrics::SparseTopKCategoricalAccuracy::new(3, false, "s").unwrap();
-    let yt = Tensor::from_vec(vec![5i32, 0], &[2], &Device::Cpu).unwrap();
-    let yp = Tensor::from_vec(vec![0.2f32, 0.3, 0.5, 0.2, 0.3, 0.5], &[2, 3], &Device::Cpu).unwrap();
-    metrics::update_state(&m, Some(&yt), &yp, None).unwrap();
-    assert!((m.result().unwrap() - 0.5).abs() < 1e-7);
+    assert!((m.result().unwrap() - 0.5).abs() < 1e-7, "{}", m.result().unwrap());
 }
 
 #[test]
@@ -517,4 +525,55 @@ fn bad_arguments_are_errors() {
         None,
     ));
     assert!(e.contains("SparseCategoricalCrossentropy"), "{e}");
+}
+
+/// R2Score builds its per-output state while the compiled step is built; it must land on the
+/// model's device and agree across backends, beside the other string metrics.
+#[test]
+fn string_metrics_in_fit_agree_across_backends() {
+    use wgkeras::frontend::layers::{Dense, LayerRef};
+    use wgkeras::frontend::models::{CompileArgs, FitArgs};
+    use wgkeras::frontend::Model;
+    let mut rng = Rng::new(9);
+    let x = f32t(&mut rng, &[21, 4], -1.0, 1.0);
+    let y = f32t(&mut rng, &[21, 2], -1.0, 1.0);
+    let ids = ["r2_score", "RootMeanSquaredError", "mape", "cosine_similarity", "mean_metric_wrapper"];
+    let run = |dev: &Device, ids: &[&str]| {
+        let dense: LayerRef = Dense::from_config(
+            json!({"name": "d", "units": 2, "kernel_initializer": {"class_name": "Ones", "config": {}}})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap()
+        .into();
+        let mut m = Model::sequential_with(&[4], vec![dense]).unwrap();
+        m.compile(CompileArgs::new("sgd", "mse").metrics(ids).device(dev.clone())).unwrap();
+        let h = m.fit(
+            x.clone(),
+            y.clone(),
+            FitArgs { epochs: 2, batch_size: 8, verbose: 0, shuffle: false, ..Default::default() },
+        );
+        (h, m)
+    };
+    // Keras cannot compile a wrapper without fn.
+    let (h, _) = run(&Device::Cpu, &ids[4..]);
+    let e = h.err().expect("a wrapper needs fn").to_string();
+    assert!(e.contains("MeanMetricWrapper"), "{e}");
+    let (cpu, _) = run(&Device::Cpu, &ids[..4]);
+    let cpu = cpu.unwrap();
+    for id in &ids[..4] {
+        assert_eq!(cpu.get(id).map(|v| v.len()), Some(2), "History has {id}");
+    }
+    if let Some(gpu) = gpu() {
+        let (h, m) = run(&gpu, &ids[..4]);
+        let h = h.unwrap();
+        for id in &ids[..4] {
+            let (a, b) = (cpu.get(id).unwrap(), h.get(id).unwrap());
+            for (u, v) in a.iter().zip(b) {
+                assert!((u - v).abs() <= 1e-4 * (1.0 + v.abs()), "{id}: cpu {a:?} gpu {b:?}");
+            }
+        }
+        let r2 = m.metric_results().unwrap();
+        assert!(r2.iter().any(|(n, _)| n == "r2_score"));
+    }
 }

@@ -4,12 +4,26 @@
 //! | class | names for [`get`] | per-sample value |
 //! |---|---|---|
 //! | [`Mean`] | `mean`, `Mean` | the values themselves (weighted running mean) |
+//! | [`Sum`] | `sum`, `Sum` | the values themselves (weighted running sum, one variable) |
+//! | [`MeanMetricWrapper`] | (config with `fn`) | a Keras function by name, see [`METRIC_FUNCTIONS`] |
 //! | [`Accuracy`] | `accuracy`, `Accuracy` | `y_true == y_pred` |
 //! | [`BinaryAccuracy`] | `binary_accuracy`, `BinaryAccuracy` | `y_true == (y_pred > threshold)` |
 //! | [`CategoricalAccuracy`] | `categorical_accuracy`, `CategoricalAccuracy` | `argmax(y_true) == argmax(y_pred)` |
 //! | [`SparseCategoricalAccuracy`] | `sparse_categorical_accuracy`, `SparseCategoricalAccuracy` | `y_true == argmax(y_pred)` |
+//! | [`TopKCategoricalAccuracy`] | `top_k_categorical_accuracy`, ... | `argmax(y_true)` in the top `k` of `y_pred` |
+//! | [`SparseTopKCategoricalAccuracy`] | `sparse_top_k_categorical_accuracy`, ... | `y_true` in the top `k` (or first `k` sorted ids) |
+//! | [`KLDivergence`], [`Poisson`] | `kl_divergence`, `poisson`, ... | the loss functions |
+//! | [`BinaryCrossentropy`], [`CategoricalCrossentropy`], [`SparseCategoricalCrossentropy`] | `bce`, `binary_crossentropy`, ... | the loss functions with the class's arguments |
+//! | [`Hinge`], [`SquaredHinge`], [`CategoricalHinge`] | `hinge`, ... | the loss functions |
+//! | [`MeanSquaredError`], [`MeanAbsoluteError`], [`MeanAbsolutePercentageError`], [`MeanSquaredLogarithmicError`], [`LogCoshError`] | `mse`, `mae`, `mape`, `msle`, `mean_squared_error`, `log_cosh_error`, ... | the loss functions |
+//! | [`RootMeanSquaredError`] | `root_mean_squared_error`, ... | `square(y_pred - y_true)`; the result is the square root |
+//! | [`CosineSimilarity`] | `cosine_similarity`, ... | `sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)` |
+//! | [`R2Score`] | `r2_score`, `R2Score` | (own per-output state) |
 //!
-//! Every one is a weighted mean (Keras's `Mean` / `MeanMetricWrapper`): the state is two float32
+//! Every string Keras's `keras.metrics.get` takes works here ([`names`]: class names, their
+//! [`to_snake_case`] forms and the aliases [`FUNCTION_NAMES`]).
+//!
+//! All but `Sum` and `R2Score` are weighted means (Keras's `Mean` / `MeanMetricWrapper`): the state is two float32
 //! scalar variables, `total` and `count`, created on the CPU (a model moves them to its device).
 //! [`Metric::update`] gives their new values as graph nodes (no readback), [`Metric::result`]
 //! reads `divide_no_nan(total, count)`, [`Metric::reset`] zeros them. [`update_state`] runs one
