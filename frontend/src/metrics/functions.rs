@@ -194,7 +194,7 @@ impl MetricFn {
             | "mean_absolute_error"
             | "mean_absolute_percentage_error"
             | "mean_squared_logarithmic_error"
-            | "log_cosh") => MetricFn::Plain(static_name(n)),
+            | "log_cosh") => MetricFn::Plain(static_name(n)?),
             "huber" => MetricFn::Huber { delta: r.f64("delta", 1.0)? },
             "cosine_similarity" => MetricFn::CosineSimilarity { axis: r.i64("axis", -1)? },
             "dice" => MetricFn::Dice { axis: r.axes("axis")?.axes },
@@ -325,9 +325,13 @@ fn plain_function(name: &str) -> Result<PlainFn> {
     })
 }
 
-/// The `'static` spelling of a known function name.
-fn static_name(name: &str) -> &'static str {
-    METRIC_FUNCTIONS.iter().copied().find(|n| *n == name).unwrap_or("mean_squared_error")
+/// The `'static` spelling of a function name of [`METRIC_FUNCTIONS`].
+fn static_name(name: &str) -> Result<&'static str> {
+    METRIC_FUNCTIONS
+        .iter()
+        .copied()
+        .find(|n| *n == name)
+        .ok_or_else(|| Error::arg(WRAPPER, format!("{WRAPPER}: unknown metric function {name:?}")))
 }
 
 /// The function name of a config's `fn`: a name, or Keras's serialized function
