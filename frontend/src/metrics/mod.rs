@@ -4,12 +4,26 @@
 //! | class | names for [`get`] | per-sample value |
 //! |---|---|---|
 //! | [`Mean`] | `mean`, `Mean` | the values themselves (weighted running mean) |
+//! | [`Sum`] | `sum`, `Sum` | the values themselves (weighted running sum, one variable) |
+//! | [`MeanMetricWrapper`] | (config with `fn`) | a Keras function by name, see [`METRIC_FUNCTIONS`] |
 //! | [`Accuracy`] | `accuracy`, `Accuracy` | `y_true == y_pred` |
 //! | [`BinaryAccuracy`] | `binary_accuracy`, `BinaryAccuracy` | `y_true == (y_pred > threshold)` |
 //! | [`CategoricalAccuracy`] | `categorical_accuracy`, `CategoricalAccuracy` | `argmax(y_true) == argmax(y_pred)` |
 //! | [`SparseCategoricalAccuracy`] | `sparse_categorical_accuracy`, `SparseCategoricalAccuracy` | `y_true == argmax(y_pred)` |
+//! | [`TopKCategoricalAccuracy`] | `top_k_categorical_accuracy`, ... | `argmax(y_true)` in the top `k` of `y_pred` |
+//! | [`SparseTopKCategoricalAccuracy`] | `sparse_top_k_categorical_accuracy`, ... | `y_true` in the top `k` (or first `k` sorted ids) |
+//! | [`KLDivergence`], [`Poisson`] | `kl_divergence`, `poisson`, ... | the loss functions |
+//! | [`BinaryCrossentropy`], [`CategoricalCrossentropy`], [`SparseCategoricalCrossentropy`] | `bce`, `binary_crossentropy`, ... | the loss functions with the class's arguments |
+//! | [`Hinge`], [`SquaredHinge`], [`CategoricalHinge`] | `hinge`, ... | the loss functions |
+//! | [`MeanSquaredError`], [`MeanAbsoluteError`], [`MeanAbsolutePercentageError`], [`MeanSquaredLogarithmicError`], [`LogCoshError`] | `mse`, `mae`, `mape`, `msle`, `mean_squared_error`, `log_cosh_error`, ... | the loss functions |
+//! | [`RootMeanSquaredError`] | `root_mean_squared_error`, ... | `square(y_pred - y_true)`; the result is the square root |
+//! | [`CosineSimilarity`] | `cosine_similarity`, ... | `sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)` |
+//! | [`R2Score`] | `r2_score`, `R2Score` | (own per-output state) |
 //!
-//! Every one is a weighted mean (Keras's `Mean` / `MeanMetricWrapper`): the state is two float32
+//! Every string Keras's `keras.metrics.get` takes works here ([`names`]: class names, their
+//! [`to_snake_case`] forms and the aliases [`FUNCTION_NAMES`]).
+//!
+//! All but `Sum` and `R2Score` are weighted means (Keras's `Mean` / `MeanMetricWrapper`): the state is two float32
 //! scalar variables, `total` and `count`, created on the CPU (a model moves them to its device).
 //! [`Metric::update`] gives their new values as graph nodes (no readback), [`Metric::result`]
 //! reads `divide_no_nan(total, count)`, [`Metric::reset`] zeros them. [`update_state`] runs one
@@ -23,6 +37,7 @@ mod auc;
 mod confusion;
 mod correlation;
 mod f_score;
+mod functions;
 mod hinge;
 mod iou;
 mod probabilistic;
@@ -45,7 +60,28 @@ pub use auc::{Auc, Curve, Summation};
 pub use confusion::{
     AtKind, Condition, ConditionCount, PrecisionRecall, Ratio, SensitivitySpecificity, NEG_INF,
 };
-pub use reduction::{reduce_to_samplewise_values, GivenValues, Mean, MeanMetric, MeanMetricKind, MeanState};
+pub use accuracy::{
+    sparse_top_k_categorical_accuracy, top_k_categorical_accuracy, SparseTopKCategoricalAccuracy,
+    SparseTopKMatch, TopKCategoricalAccuracy, TopKMatch,
+};
+pub use functions::{MetricFn, METRIC_FUNCTIONS};
+pub use hinge::{
+    CategoricalHinge, CategoricalHingeValues, Hinge, HingeValues, SquaredHinge, SquaredHingeValues,
+};
+pub use probabilistic::{
+    BinaryCrossentropy, BinaryCrossentropyValues, CategoricalCrossentropy, CategoricalCrossentropyValues,
+    KLDivergence, KldValues, Poisson, PoissonValues, SparseCategoricalCrossentropy,
+    SparseCategoricalCrossentropyValues,
+};
+pub use reduction::{
+    reduce_to_samplewise_values, GivenValues, Mean, MeanMetric, MeanMetricKind, MeanMetricWrapper, MeanState,
+    Sum, WrappedFn,
+};
+pub use regression::{
+    ClassAggregation, CosineSimilarity, CosineValues, LogCoshError, LogCoshValues, MaeValues, MapeValues,
+    MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, MeanSquaredLogarithmicError, MseValues,
+    MsleValues, R2Score, RootMeanSquaredError, SquaredErrors,
+};
 
 pub trait Metric: Send + Sync {
     fn class_name(&self) -> &'static str;
@@ -92,7 +128,7 @@ pub fn update_state(
     y_pred: &Tensor,
     sample_weight: Option<&Tensor>,
 ) -> Result<()> {
-    if y_true.is_none() && metric.class_name() != "Mean" {
+    if y_true.is_none() && !matches!(metric.class_name(), "Mean" | "Sum") {
         return Err(Error::arg(
             metric.class_name(),
             format!("{}: update_state needs y_true", metric.class_name()),
@@ -106,7 +142,7 @@ pub fn update_state(
     let yp = g.input(&static_shape(y_pred.dims()), y_pred.dtype());
     let yt = match y_true {
         Some(t) => g.input(&static_shape(t.dims()), t.dtype()),
-        // `Mean` reads only y_pred; feed it twice.
+        // `Mean` and `Sum` read only y_pred; feed it twice.
         None => g.input(&static_shape(y_pred.dims()), y_pred.dtype()),
     };
     let sw = sample_weight.map(|w| g.input(&static_shape(w.dims()), w.dtype()));
@@ -142,23 +178,108 @@ pub fn class_names() -> Vec<&'static str> {
     FAMILIES.iter().flat_map(|(classes, _)| classes.iter().copied()).collect()
 }
 
-/// The snake-case names [`get`] knows (each the class with default arguments).
-pub const FUNCTION_NAMES: [&str; 5] =
-    ["mean", "accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy"];
+/// The names [`get`] knows beyond the class names and their snake-case forms (Keras's
+/// `ALL_OBJECTS_DICT` aliases); [`FUNCTION_CLASSES`] gives the class of each.
+pub const FUNCTION_NAMES: [&str; 10] =
+    ["bce", "BCE", "mse", "MSE", "mae", "MAE", "mape", "MAPE", "msle", "MSLE"];
 
-/// The class that a function name stands for.
-const FUNCTION_CLASSES: [&str; 5] =
-    ["Mean", "Accuracy", "BinaryAccuracy", "CategoricalAccuracy", "SparseCategoricalAccuracy"];
+/// The class that each of [`FUNCTION_NAMES`] stands for.
+pub const FUNCTION_CLASSES: [&str; 10] = [
+    "BinaryCrossentropy",
+    "BinaryCrossentropy",
+    "MeanSquaredError",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "MeanSquaredLogarithmicError",
+];
 
+/// Keras's `naming.to_snake_case` (the regexes `(.)([A-Z][a-z]+)` -> `\1_\2` and
+/// `([a-z])([A-Z])` -> `\1_\2`, then lower case): `"TopKCategoricalAccuracy"` ->
+/// `"top_k_categorical_accuracy"`, `"BinaryIoU"` -> `"binary_io_u"`.
+pub fn to_snake_case(name: &str) -> String {
+    let c: Vec<char> = name.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect();
+    let (upper, lower) = (|c: char| c.is_ascii_uppercase(), |c: char| c.is_ascii_lowercase());
+    let mut first = vec![];
+    let mut i = 0;
+    while i < c.len() {
+        if i + 2 < c.len() && upper(c[i + 1]) && lower(c[i + 2]) {
+            first.extend([c[i], '_', c[i + 1]]);
+            i += 2;
+            while i < c.len() && lower(c[i]) {
+                first.push(c[i]);
+                i += 1;
+            }
+        } else {
+            first.push(c[i]);
+            i += 1;
+        }
+    }
+    let mut out = String::new();
+    let mut i = 0;
+    while i < first.len() {
+        if i + 1 < first.len() && lower(first[i]) && upper(first[i + 1]) {
+            out.push(first[i]);
+            out.push('_');
+            out.push(first[i + 1]);
+            i += 2;
+        } else {
+            out.push(first[i]);
+            i += 1;
+        }
+    }
+    out.to_lowercase()
+}
+
+/// Every string [`get`] accepts: the class names, their snake-case forms and
+/// [`FUNCTION_NAMES`] (Keras's `ALL_OBJECTS_DICT` keys, less the abstract `Metric`).
+pub fn names() -> Vec<String> {
+    let classes = class_names();
+    let mut v: Vec<String> = classes.iter().map(|c| c.to_string()).collect();
+    v.extend(classes.iter().map(|c| to_snake_case(c)));
+    v.extend(FUNCTION_NAMES.iter().map(|s| s.to_string()));
+    v
+}
+
+/// The class that a string names: a class name, a class's snake-case name or an alias.
 fn class_of(name: &str) -> Option<&'static str> {
-    if let Some(c) = class_names().into_iter().find(|c| *c == name) {
+    let classes = class_names();
+    if let Some(c) = classes.iter().find(|c| **c == name) {
+        return Some(c);
+    }
+    if let Some(c) = classes.iter().find(|c| to_snake_case(c) == name) {
         return Some(c);
     }
     FUNCTION_NAMES.iter().zip(FUNCTION_CLASSES.iter()).find(|(f, _)| **f == name).map(|(_, c)| *c)
 }
 
 fn known_names() -> String {
-    class_names().into_iter().chain(FUNCTION_NAMES.iter().copied()).collect::<Vec<_>>().join(", ")
+    names().join(", ")
+}
+
+/// A serialized Keras function as a metric: the class that wraps the same function with its
+/// defaults (`binary_accuracy`, `mean_squared_error`, ...) when there is one, else a
+/// [`MeanMetricWrapper`] of it; named after the function, as `compile` names it.
+fn function_metric(f: &str) -> Result<Box<dyn Metric>> {
+    if !METRIC_FUNCTIONS.contains(&f) {
+        return Err(Error::arg(
+            "metrics.get",
+            format!("unknown metric function {f:?}; known: {}", METRIC_FUNCTIONS.join(", ")),
+        ));
+    }
+    // keras.metrics.CosineSimilarity is the negated keras.losses.cosine_similarity.
+    let twin = class_names().into_iter().find(|c| to_snake_case(c) == f && f != "cosine_similarity");
+    match twin {
+        Some(class) => {
+            let mut config = Map::new();
+            config.insert("name".into(), Value::from(f));
+            from_config(class, &config)
+        }
+        None => Ok(Box::new(MeanMetricWrapper::new(f, Some(f), Map::new())?)),
+    }
 }
 
 /// Builds a metric of a class from its config (Keras's `from_config`).
@@ -174,12 +295,14 @@ pub fn from_config(class_name: &str, config: &Map<String, Value>) -> Result<Box<
     ))
 }
 
-/// Builds a metric from a string identifier (`"mean"`, `"accuracy"`, `"binary_accuracy"`,
-/// `"categorical_accuracy"`, `"sparse_categorical_accuracy"` or the class names) or a Keras
-/// serialized object (`{"module", "class_name", "config", "registered_name"}`; a serialized
-/// function `{"class_name": "function", "config": "binary_accuracy"}` too). As in Keras,
-/// `"accuracy"` here is the exact-match [`Accuracy`]; `model.compile` resolves it by shape with
-/// [`compile_metric`] instead.
+/// Keras's `keras.metrics.get`: a metric from a string identifier (a class name, its snake-case
+/// form such as `"mean_squared_error"` or `"top_k_categorical_accuracy"`, or an alias `"mse"`,
+/// `"mae"`, `"mape"`, `"msle"`, `"bce"` and their upper-case forms: see [`names`]) with default
+/// arguments, or from a Keras serialized object (`{"module", "class_name", "config",
+/// "registered_name"}`). A serialized function `{"class_name": "function", "config": name}`
+/// (any of [`METRIC_FUNCTIONS`]) gives the class wrapping that function when there is one, else
+/// a [`MeanMetricWrapper`], named after the function. As in Keras, `"accuracy"` here is the
+/// exact-match [`Accuracy`]; `model.compile` resolves it by shape with [`compile_metric`].
 pub fn get(identifier: &Value) -> Result<Box<dyn Metric>> {
     match identifier {
         Value::String(name) => match class_of(name) {
@@ -196,10 +319,10 @@ pub fn get(identifier: &Value) -> Result<Box<dyn Metric>> {
             let config = obj.get("config").unwrap_or(&Value::Null);
             if class == "function" {
                 return match config {
-                    Value::String(f) if FUNCTION_NAMES.contains(&f.as_str()) && f != "mean" => get(config),
+                    Value::String(f) => function_metric(f),
                     _ => Err(Error::arg(
                         "metrics.get",
-                        format!("unknown metric function {config}; known: {}", FUNCTION_NAMES[1..].join(", ")),
+                        format!("a serialized function needs its name as \"config\", got {config}"),
                     )),
                 };
             }
@@ -272,4 +395,16 @@ pub fn compile_metric(
         return Ok(m);
     }
     get(identifier)
+}
+
+/// Keras's `keras.metrics.serialize`: `{"module": "keras.metrics", "class_name", "config",
+/// "registered_name": null}`.
+pub fn serialize(metric: &dyn Metric) -> Value {
+    metric.serialize()
+}
+
+/// Keras's `keras.metrics.deserialize`: a metric from its serialized form (or a name), as
+/// [`get`].
+pub fn deserialize(config: &Value) -> Result<Box<dyn Metric>> {
+    get(config)
 }
