@@ -40,6 +40,12 @@ pub use accuracy::{
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, Accuracy, ArgmaxMatch,
     BinaryAccuracy, CategoricalAccuracy, ExactMatch, LabelMatch, SparseCategoricalAccuracy, ThresholdMatch,
 };
+pub use correlation::{
+    concordance_correlation, pearson_correlation, Concordance, ConcordanceCorrelation, Pearson,
+    PearsonCorrelation,
+};
+pub use f_score::{FBetaScore, FScoreAverage};
+pub use iou::{IoU, IoUArgs, IoUClass};
 pub use reduction::{reduce_to_samplewise_values, GivenValues, Mean, MeanMetric, MeanMetricKind, MeanState};
 
 pub trait Metric: Send + Sync {
