@@ -3,16 +3,16 @@
 //!
 //! The state is Keras's `total_confusion_matrix`: a `[num_classes, num_classes]` variable of the
 //! metric's dtype (int32 by default, as Keras's `dtype or "int"`), rows the true classes, columns
-//! the predicted ones. An update adds `one_hot(y_true)^T @ (one_hot(y_pred) * weight)` (a matmul,
-//! so the scatter-add of Keras's `confusion_matrix` runs as graph ops on either backend, inside a
-//! compiled train step). The result is read from the matrix on the host.
+//! the predicted ones. An update scatter-adds each sample's weight at row `y_true * n + y_pred` of
+//! the flattened matrix (Keras's `confusion_matrix`, as the graph's `ScatterAddRows`, so it runs
+//! on either backend inside a compiled train step). The result is read from the matrix on the host.
 
 use serde_json::{Map, Value};
 use wgkeras_runtime::{ops, DType, Device, Tensor};
 
 use super::Metric;
 use crate::error::{Error, Result};
-use crate::graph::{Graph, Sym};
+use crate::graph::{Graph, Op, Sym};
 use crate::losses::{ConfigReader, Num};
 use crate::variable::Variable;
 
@@ -307,13 +307,17 @@ impl IoU {
         let t = mask.select(t, zero)?;
         let p = mask.select(p, zero)?;
         let w = mask.select(w, w.scalar_like(0.0)?)?;
-        // Keras's `confusion_matrix` scatters at `int64(label)`: truncation, as this cast.
+        // Keras's `confusion_matrix` scatters at `int64(label)`: truncation, as this cast. The
+        // scatter-add runs in update order on both backends (the GPU sorts the positions
+        // stably), so the two agree to the bit, and it needs O(batch) memory.
         let comp = if dtype == DType::F64 { DType::F64 } else { DType::F32 };
         let k = a.num_classes as usize;
-        let oh_t = t.cast(DType::I32)?.one_hot(k)?.cast(comp)?;
-        let oh_p = p.cast(DType::I32)?.one_hot(k)?.cast(comp)?;
-        let weighted = oh_p.mul(w.cast(comp)?.expand_dims(1)?)?;
-        oh_t.matmul_t(weighted, true, false)
+        let ti = t.cast(DType::I32)?;
+        let pos = ti.mul(ti.scalar_like(k as f64)?)?.add(p.cast(DType::I32)?)?;
+        let rows = w.cast(comp)?.expand_dims(1)?;
+        let zeros = graph.constant(ops::zeros(&[k * k, 1], comp, &Device::Cpu)?);
+        let cm = graph.apply(Op::ScatterAddRows, &[rows.id, pos.id, zeros.id])?;
+        cm.reshape(&[k as i64, k as i64])
     }
 
     /// Keras's `IoU.result()` from the confusion matrix, in float32.
