@@ -461,3 +461,43 @@ fn a_model_trains_with_these_metrics_compiled_by_name() {
         }
     }
 }
+
+#[test]
+fn segmentation_sized_confusion_matrices_agree_exactly() {
+    // Many pixels and classes: the matrix is scattered in update order on both backends, so the
+    // int32 counts (and float32 weighted sums) agree to the bit.
+    let mut rng = Rng::new(99);
+    let (c, dims) = (21usize, [3usize, 33, 17]);
+    let yt = labels(&mut rng, &dims, -1, c as i32);
+    let yp = labels(&mut rng, &dims, 0, c as i32);
+    let sw = rand_tensor(&mut rng, &dims, 0.0, 2.0, DType::F32, &Device::Cpu);
+    for dtype in ["int32", "float32"] {
+        let config = serialized("MeanIoU", json!({"num_classes": c, "ignore_class": -1, "dtype": dtype}));
+        let cm_on = |dev: &Device| {
+            let m = IoU::from_config("MeanIoU", config["config"].as_object().unwrap()).unwrap();
+            let mv = |t: &Tensor| t.to_device(dev).unwrap();
+            metrics::update_state(&m, Some(&mv(&yt)), &mv(&yp), Some(&mv(&sw))).unwrap();
+            metrics::update_state(&m, Some(&mv(&yt)), &mv(&yp), None).unwrap();
+            (m.total_cm().value().to_vec_f64().unwrap(), m.result().unwrap())
+        };
+        let (cpu_cm, cpu_r) = cm_on(&Device::Cpu);
+        assert_eq!(cpu_cm.len(), c * c);
+        if dtype == "int32" {
+            // each valid pixel counts trunc(w) + 1
+            let valid: f64 = yt
+                .to_vec_f64()
+                .unwrap()
+                .iter()
+                .zip(sw.to_vec_f64().unwrap())
+                .filter(|(t, _)| **t >= 0.0)
+                .map(|(_, w)| (w as f32).trunc() as f64 + 1.0)
+                .sum();
+            assert_eq!(cpu_cm.iter().sum::<f64>(), valid);
+        }
+        if let Some(gpu) = gpu() {
+            let (gpu_cm, gpu_r) = cm_on(&gpu);
+            assert_eq!(gpu_cm, cpu_cm, "{dtype}: the matrices differ");
+            assert_eq!(gpu_r, cpu_r);
+        }
+    }
+}
