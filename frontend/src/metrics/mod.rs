@@ -56,18 +56,24 @@ pub use accuracy::{
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, Accuracy, ArgmaxMatch,
     BinaryAccuracy, CategoricalAccuracy, ExactMatch, LabelMatch, SparseCategoricalAccuracy, ThresholdMatch,
 };
-pub use auc::{Auc, Curve, Summation};
-pub use confusion::{
-    AtKind, Condition, ConditionCount, PrecisionRecall, Ratio, SensitivitySpecificity, NEG_INF,
-};
 pub use accuracy::{
     sparse_top_k_categorical_accuracy, top_k_categorical_accuracy, SparseTopKCategoricalAccuracy,
     SparseTopKMatch, TopKCategoricalAccuracy, TopKMatch,
 };
+pub use auc::{Auc, Curve, Summation};
+pub use confusion::{
+    AtKind, Condition, ConditionCount, PrecisionRecall, Ratio, SensitivitySpecificity, NEG_INF,
+};
+pub use correlation::{
+    concordance_correlation, pearson_correlation, Concordance, ConcordanceCorrelation, Pearson,
+    PearsonCorrelation,
+};
+pub use f_score::{FBetaScore, FScoreAverage};
 pub use functions::{MetricFn, METRIC_FUNCTIONS};
 pub use hinge::{
     CategoricalHinge, CategoricalHingeValues, Hinge, HingeValues, SquaredHinge, SquaredHingeValues,
 };
+pub use iou::{IoU, IoUArgs, IoUClass};
 pub use probabilistic::{
     BinaryCrossentropy, BinaryCrossentropyValues, CategoricalCrossentropy, CategoricalCrossentropyValues,
     KLDivergence, KldValues, Poisson, PoissonValues, SparseCategoricalCrossentropy,
