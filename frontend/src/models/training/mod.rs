@@ -7,6 +7,8 @@
 
 mod loops;
 
+pub use loops::{EvaluateArgs, PredictArgs};
+
 use std::collections::HashMap;
 
 use serde_json::Value;
