@@ -421,9 +421,9 @@ fn early_stopping_auto_mode_reads_the_metric_direction() {
     )
     .unwrap();
     m.compile(CompileArgs::new(sgd(0.1), "mse").metrics(&["accuracy"])).unwrap();
-    // mae improves downwards, cosine_similarity upwards (Keras's `_direction`).
+    // The loss improves downwards, accuracy upwards (Keras's `_direction`).
     for (key, seq, epochs) in
-        [("mae", vec![1.0, 0.5, 0.6, 0.7], 3), ("cosine_similarity", vec![0.1, 0.5, 0.4, 0.3], 3)]
+        [("loss", vec![1.0, 0.5, 0.6, 0.7], 3), ("accuracy", vec![0.1, 0.5, 0.4, 0.3], 3)]
     {
         let mut set = SetMonitor { key: key.into(), seq };
         let mut es =
@@ -829,4 +829,89 @@ fn backup_and_restore_arguments_and_double_checkpoint() {
     .unwrap();
     let h = m.fit(&x, &y, FitArgs { callbacks: vec![&mut b_r], ..quiet(4, 4) }).unwrap();
     assert_eq!(h.epoch, vec![2, 3]);
+}
+
+/// A BackupAndRestore kept in memory (weights, optimizer state, position): tests the loop's
+/// resume (`Model::set_initial_epoch`) apart from the files.
+#[derive(Default)]
+struct MemoryBackup {
+    every_batches: Option<usize>,
+    state: Option<(Vec<Tensor>, Vec<Tensor>, usize, usize)>,
+    epoch: usize,
+}
+
+impl MemoryBackup {
+    fn save(&mut self, m: &Model, epoch: usize, step: usize) -> Result<()> {
+        let opt: Vec<Tensor> = m
+            .optimizer()
+            .unwrap()
+            .variables()
+            .iter()
+            .map(|v| v.value().to_device(&Device::Cpu).unwrap())
+            .collect();
+        self.state = Some((m.get_weights()?, opt, epoch, step));
+        Ok(())
+    }
+}
+
+impl Callback for MemoryBackup {
+    fn on_train_begin(&mut self, m: &mut Model, _: &Logs) -> Result<()> {
+        if let Some((w, opt, epoch, step)) = &self.state {
+            m.set_weights(w)?;
+            for (v, t) in m.optimizer().unwrap().variables().iter().zip(opt) {
+                v.assign(&t.to_device(&v.device())?)?;
+            }
+            m.set_initial_epoch(*epoch, *step);
+        }
+        Ok(())
+    }
+    fn on_epoch_begin(&mut self, _: &mut Model, epoch: usize, _: &Logs) -> Result<()> {
+        self.epoch = epoch;
+        Ok(())
+    }
+    fn on_train_batch_end(&mut self, m: &mut Model, batch: usize, _: Option<&Logs>) -> Result<()> {
+        if self.every_batches.is_some_and(|n| (batch + 1) % n == 0) {
+            self.save(m, self.epoch, batch + 1)?;
+        }
+        Ok(())
+    }
+    fn on_epoch_end(&mut self, m: &mut Model, epoch: usize, _: &Logs) -> Result<()> {
+        if self.every_batches.is_none() {
+            self.save(m, epoch + 1, 0)?;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn resume_position_replays_the_same_batches() {
+    let (x, y) = data(22, 11);
+    let (vx, vy) = data(5, 12);
+    let init = model(&Device::Cpu, sgd(0.1)).get_weights().unwrap();
+    let fresh = |dev: &Device| {
+        let m = model(dev, json!({"class_name": "Adam", "config": {"learning_rate": 0.05}}));
+        m.set_weights(&init).unwrap();
+        m
+    };
+    for dev in devices() {
+        for (every, interrupt_at) in [(None, (3, None)), (Some(2), (2, Some(3))), (Some(1), (4, Some(5)))] {
+            let what = format!("{dev:?} every {every:?} interrupted at {interrupt_at:?}");
+            let mut a = fresh(&dev);
+            wgkeras::frontend::utils::set_random_seed(7);
+            let ha = a.fit(&x, &y, fit_args(&vx, &vy, vec![])).unwrap();
+            let want = weights_of(&a);
+            let mut backup = MemoryBackup { every_batches: every, ..Default::default() };
+            let mut b = fresh(&dev);
+            let mut stop =
+                Interrupt { epoch: interrupt_at.0, batch: interrupt_at.1, panic: false, current: 0 };
+            wgkeras::frontend::utils::set_random_seed(7);
+            assert!(b.fit(&x, &y, fit_args(&vx, &vy, vec![&mut backup, &mut stop])).is_err());
+            let mut c = fresh(&dev);
+            wgkeras::frontend::utils::set_random_seed(7);
+            let hc = c.fit(&x, &y, fit_args(&vx, &vy, vec![&mut backup])).unwrap();
+            assert_eq!(hc.epoch, (interrupt_at.0..EPOCHS).collect::<Vec<_>>(), "{what}");
+            assert_eq!(weights_of(&c), want, "{what}: weights after resuming");
+            assert_eq!(hc.get("val_loss").unwrap().last(), ha.get("val_loss").unwrap().last(), "{what}");
+        }
+    }
 }

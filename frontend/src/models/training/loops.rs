@@ -115,7 +115,8 @@ fn batch_weights(sw: Option<&Vec<f32>>, idx: &[usize]) -> Result<Option<Tensor>>
         .map_err(Into::into)
 }
 
-/// Keras's `training_logs`: the loss first, then the rest in the logs' order.
+/// `evaluate`'s result: the loss first (as Keras's list result), then the rest in the logs'
+/// order.
 fn loss_first(logs: Logs) -> Logs {
     let mut out = Logs::default();
     if let Some(l) = logs.get("loss") {
@@ -372,7 +373,9 @@ impl Model {
             }
         }
         let sw = args.sample_weight.as_ref();
-        self.evaluate_inner(&x, &y, sw, args.batch_size, args.steps, args.verbose, &mut callbacks)
+        let logs =
+            self.evaluate_inner(&x, &y, sw, args.batch_size, args.steps, args.verbose, &mut callbacks)?;
+        Ok(loss_first(logs))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -413,7 +416,6 @@ impl Model {
             let vals: Vec<(&str, f64)> = logs.iter().collect();
             bar.update(steps as u64, &vals, Some(true)).map_err(|e| bar_err(OP, e))?;
         }
-        let logs = loss_first(logs);
         for cb in callbacks.iter_mut() {
             cb.on_test_end(self, &logs)?;
         }
