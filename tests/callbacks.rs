@@ -27,6 +27,13 @@ use wgkeras::runtime::{Device, Tensor};
 // ---------------------------------------------------------------------------------------------
 // helpers
 
+/// The resume tests set the global seed before `fit` (the shuffling draws from it), and model
+/// creation draws from it too: the tests of this file run one at a time.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn keras() -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/callbacks_core.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -202,6 +209,7 @@ fn params_of(v: &Value) -> Vec<CallbackParams> {
 
 #[test]
 fn hook_order_matches_keras() {
+    let _serial = serial();
     let k = keras();
     let want = &k["hook_order"];
     for dev in devices() {
@@ -250,6 +258,7 @@ fn hook_order_matches_keras() {
 
 #[test]
 fn evaluate_and_predict_steps_and_weights() {
+    let _serial = serial();
     for dev in devices() {
         let mut m = model(&dev, sgd(0.1));
         let (x, y) = data(10, 3);
@@ -295,6 +304,7 @@ fn ops_rows(t: &Tensor, n: usize) -> Tensor {
 
 #[test]
 fn lambda_callback_runs_each_closure() {
+    let _serial = serial();
     let (x, y) = data(6, 4);
     let mut m = model(&Device::Cpu, sgd(0.1));
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -377,6 +387,7 @@ fn es_args(a: &Value) -> EarlyStoppingArgs {
 
 #[test]
 fn early_stopping_matches_keras() {
+    let _serial = serial();
     let k = keras();
     let (x, y) = data(8, 5);
     for dev in devices() {
@@ -414,6 +425,7 @@ fn early_stopping_matches_keras() {
 
 #[test]
 fn early_stopping_auto_mode_reads_the_metric_direction() {
+    let _serial = serial();
     let (x, y) = data(8, 6);
     let mut m = Model::sequential_with(
         &[3],
@@ -442,6 +454,7 @@ fn early_stopping_auto_mode_reads_the_metric_direction() {
 
 #[test]
 fn reduce_lr_on_plateau_matches_keras() {
+    let _serial = serial();
     let k = keras();
     let (x, y) = data(8, 7);
     for dev in devices() {
@@ -489,6 +502,7 @@ fn reduce_lr_on_plateau_matches_keras() {
 
 #[test]
 fn learning_rate_scheduler_matches_keras() {
+    let _serial = serial();
     let k = keras();
     let s = &k["lr_scheduler"];
     let (x, y) = (matrix(&s["x"]), matrix(&s["y"]));
@@ -531,6 +545,7 @@ fn learning_rate_scheduler_matches_keras() {
 
 #[test]
 fn terminate_on_nan_stops_at_the_first_bad_batch() {
+    let _serial = serial();
     for dev in devices() {
         let (x, mut y) = data(12, 8);
         let mut yv = y.to_vec::<f32>().unwrap();
@@ -571,6 +586,7 @@ fn py_value(v: &Value) -> FormatValue {
 
 #[test]
 fn checkpoint_path_templates_format_as_python() {
+    let _serial = serial();
     let k = keras();
     for case in k["formats"].as_array().unwrap() {
         let t = case["template"].as_str().unwrap();
@@ -589,29 +605,51 @@ fn checkpoint_path_templates_format_as_python() {
     }
 }
 
+/// Keras's `.weights.h5` is wgkeras's `.weights.safetensors`.
+fn our_name(keras_name: &str) -> String {
+    keras_name.replace(".weights.h5", ".weights.safetensors")
+}
+
 #[test]
 fn checkpoint_path_extensions_are_checked_as_keras() {
+    let _serial = serial();
     let k = keras();
     for case in k["bad_paths"].as_array().unwrap() {
-        let path = case["path"].as_str().unwrap();
+        let keras_path = case["path"].as_str().unwrap();
         let weights_only = case["weights_only"].as_bool().unwrap();
+        // wgkeras writes weights as .safetensors and models as .keras only (no legacy .h5).
+        let path = if weights_only { our_name(keras_path) } else { keras_path.to_string() };
+        let ok = case["ok"].as_bool().unwrap() && !(path.ends_with(".h5"));
         let r = ModelCheckpoint::new(
-            path,
+            &path,
             ModelCheckpointArgs { save_weights_only: weights_only, ..Default::default() },
         );
-        match (case["ok"].as_bool().unwrap(), r) {
+        match (ok, r) {
             (true, Ok(_)) => {}
             (false, Err(e)) => {
-                let want = case["message"].as_str().unwrap();
-                assert!(e.to_string().contains(want), "{path}: {e}\nwant {want}");
+                let e = e.to_string();
+                let want = if weights_only {
+                    "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided must end in \
+                     `.safetensors`"
+                        .to_string()
+                } else {
+                    format!("The filepath provided must end in `.keras` (Keras model format). Received: filepath={path}")
+                };
+                assert!(e.contains(&want), "{path}: {e}\nwant {want}");
+                if let Some(m) = case.get("message").and_then(Value::as_str) {
+                    if !weights_only {
+                        assert!(e.contains(m), "{path}: Keras's message {m}");
+                    }
+                }
             }
-            (ok, r) => panic!("{path} weights_only={weights_only}: Keras ok={ok}, wgkeras {:?}", r.err()),
+            (ok, r) => panic!("{path} weights_only={weights_only}: want ok={ok}, wgkeras {:?}", r.err()),
         }
     }
 }
 
 #[test]
 fn checkpoint_saves_the_files_keras_saves() {
+    let _serial = serial();
     let k = keras();
     let (x, y) = data(8, 9);
     let (vx, vy) = data(4, 10);
@@ -656,20 +694,21 @@ fn checkpoint_saves_the_files_keras_saves() {
                 .map(|e| e.unwrap().file_name().into_string().unwrap())
                 .collect();
             files.sort();
-            assert_eq!(files, strings(&case["files"]), "{what}");
+            let want: Vec<String> = strings(&case["files"]).iter().map(|f| our_name(f)).collect();
+            assert_eq!(files, want, "{what}");
         }
     }
     // The weights saved are the model's at that epoch's end.
     let dir = tempfile::tempdir().unwrap();
     let mut cb = ModelCheckpoint::new(
-        dir.path().join("w{epoch}.weights.h5"),
+        dir.path().join("w{epoch}.weights.safetensors"),
         ModelCheckpointArgs { save_weights_only: true, monitor: "loss".into(), ..Default::default() },
     )
     .unwrap();
     let mut snap = WeightsAtEpochEnd::default();
     let mut m = model(&Device::Cpu, sgd(0.1));
     m.fit(&x, &y, FitArgs { callbacks: vec![&mut snap, &mut cb], ..quiet(3, 4) }).unwrap();
-    m.load_weights(dir.path().join("w2.weights.h5")).unwrap();
+    m.load_weights(dir.path().join("w2.weights.safetensors")).unwrap();
     assert_eq!(weights_of(&m), snap.0[1]);
     // A missing key is Keras's KeyError message.
     let mut cb =
@@ -733,6 +772,7 @@ fn fit_args<'a>(vx: &Tensor, vy: &Tensor, callbacks: Vec<&'a mut dyn Callback>) 
 
 #[test]
 fn backup_and_restore_resumes_exactly() {
+    let _serial = serial();
     let (x, y) = data(22, 11);
     let (vx, vy) = data(5, 12);
     let init = weights_of(&model(&Device::Cpu, sgd(0.1)));
@@ -794,6 +834,7 @@ fn backup_and_restore_resumes_exactly() {
 
 #[test]
 fn backup_and_restore_arguments_and_double_checkpoint() {
+    let _serial = serial();
     let err = BackupAndRestore::new("", BackupAndRestoreArgs::default()).err().unwrap().to_string();
     assert!(err.contains("Empty `backup_dir` argument passed"), "{err}");
     let (x, y) = data(8, 13);
@@ -885,6 +926,7 @@ impl Callback for MemoryBackup {
 
 #[test]
 fn resume_position_replays_the_same_batches() {
+    let _serial = serial();
     let (x, y) = data(22, 11);
     let (vx, vy) = data(5, 12);
     let init = model(&Device::Cpu, sgd(0.1)).get_weights().unwrap();

@@ -12,9 +12,9 @@ use crate::error::{Error, Result};
 use crate::models::Model;
 
 const CLASS: &str = "BackupAndRestore";
-/// The weights file in the backup folder (written with `Model::save_weights`, which includes
-/// the optimizer's state).
-pub(crate) const WEIGHTS_FILE: &str = "latest.weights.h5";
+/// The weights file in the backup folder (Keras's `latest.weights.h5`; written with
+/// `Model::save_weights`, which includes the optimizer's state).
+pub(crate) const WEIGHTS_FILE: &str = "latest.weights.safetensors";
 const METADATA_FILE: &str = "training_metadata.json";
 
 /// `BackupAndRestore`'s arguments after `backup_dir`, with Keras's defaults.

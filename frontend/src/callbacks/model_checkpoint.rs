@@ -67,17 +67,20 @@ pub struct ModelCheckpoint {
 impl ModelCheckpoint {
     pub fn new(filepath: impl AsRef<Path>, args: ModelCheckpointArgs) -> Result<ModelCheckpoint> {
         let filepath = filepath.as_ref().to_string_lossy().into_owned();
+        // Keras asks for `.weights.h5` / `.keras` (or legacy `.h5`); wgkeras writes weights as
+        // `.safetensors` (`Model::save_weights`) and models as `.keras` bundles.
         if args.save_weights_only {
-            if !filepath.ends_with(".weights.h5") {
+            if !filepath.ends_with(".safetensors") {
                 return Err(Error::arg(
                     CLASS,
                     format!(
                         "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath provided \
-                         must end in `.weights.h5` (Keras weights format). Received: filepath={filepath}"
+                         must end in `.safetensors` (e.g. `.weights.safetensors`, the wgkeras weights format). \
+                         Received: filepath={filepath}"
                     ),
                 ));
             }
-        } else if !(filepath.ends_with(".keras") || filepath.ends_with(".h5")) {
+        } else if !filepath.ends_with(".keras") {
             return Err(Error::arg(
                 CLASS,
                 format!(
