@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use wgkeras::frontend::graph::{Shape, Sym};
 use wgkeras::frontend::layers::{CallContext, Dense, Layer, LayerCommon, LayerRef};
-use wgkeras::frontend::models::{CompileArgs, FitArgs};
+use wgkeras::frontend::models::{input, CompileArgs, FitArgs};
 use wgkeras::frontend::registry::{Family, KerasObject};
 use wgkeras::frontend::saving::{self, CustomObjectScope, Deserialized, LoadOptions, SafeModeScope};
 use wgkeras::frontend::utils::rng::set_random_seed;
@@ -436,4 +436,35 @@ fn corrupt_truncated_and_hostile_files_are_errors() {
     assert!(target.load_weights_from_bytes(&huge_shape).is_err());
     assert!(target.load_weights_from_bytes(b"").is_err());
     target.load_weights_from_bytes(&weights).unwrap();
+}
+
+/// Writes the fuzz corpus seeds (`cargo test --release --test saving -- --ignored write_fuzz_seeds`):
+/// a valid input for each target in fuzz/.
+#[test]
+#[ignore]
+fn write_fuzz_seeds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let write = |target: &str, name: &str, bytes: &[u8]| {
+        let d = root.join(target);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(name), bytes).unwrap();
+    };
+    let mut m = Model::sequential_with(&[4], vec![Dense::new(3, None).unwrap().into()]).unwrap();
+    m.compile(CompileArgs::new("adam", "mse").device(Device::Cpu)).unwrap();
+    write("weights", "seed", &m.weights_to_bytes().unwrap());
+    let dir = tmp();
+    let p = dir.path().join("m.keras");
+    let mut big = compiled(1, &Device::Cpu);
+    fit(&mut big, 1);
+    big.save(&p).unwrap();
+    write("bundle", "seed", &std::fs::read(&p).unwrap());
+    write("model_json", "seed", saving::serialize_keras_object(&big).unwrap().to_string().as_bytes());
+    let x = input(&[3]);
+    let d = LayerRef::from(Dense::new(2, None).unwrap());
+    let y = d.call(&x).unwrap();
+    let f = Model::functional(&[x], &[y], None).unwrap();
+    write("model_json", "seed_functional", f.to_json().unwrap().as_bytes());
+    let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3], &Device::Cpu).unwrap();
+    let npy = wgkeras::frontend::utils::npy::NpyArray::from_tensor(&t).unwrap();
+    write("npy", "seed", &npy.to_npy_bytes());
 }

@@ -79,7 +79,9 @@ pub fn read_zip_member<R: Read + Seek>(
             "member {name:?} declares {declared} bytes from {compressed} compressed bytes, an impossible ratio"
         ));
     }
-    let mut bytes = Vec::with_capacity(declared as usize);
+    // The declared sizes are claims: reserve little and let the vector grow with the data that
+    // really arrives (bounded by `declared`, itself bounded by the compressed size).
+    let mut bytes = Vec::with_capacity(declared.min(1 << 20) as usize);
     let mut limited = member.take(declared + 1);
     limited.read_to_end(&mut bytes).map_err(|e| format!("member {name:?}: {e}"))?;
     if bytes.len() as u64 != declared {
