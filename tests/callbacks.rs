@@ -677,7 +677,8 @@ fn checkpoint_saves_the_files_keras_saves() {
             let seq = f64s(&case["seq"]);
             let mut set = SetMonitor { key: args.monitor.clone(), seq: seq.clone() };
             let mut cb =
-                ModelCheckpoint::new(dir.path().join(case["template"].as_str().unwrap()), args).unwrap();
+                ModelCheckpoint::new(dir.path().join(our_name(case["template"].as_str().unwrap())), args)
+                    .unwrap();
             let mut m = model(&dev, sgd(0.1));
             m.fit(
                 &x,

@@ -136,11 +136,6 @@ impl Model {
         self.initial_position = Some((epoch, step));
     }
 
-    /// Keras's `model.optimizer` (None until compiled).
-    pub fn optimizer(&self) -> Option<&dyn crate::optimizers::Optimizer> {
-        self.compiled.as_ref().map(|c| c.optimizer.as_ref())
-    }
-
     /// The compiled metrics as (log name, Keras class name), once resolved by the first
     /// `fit`/`evaluate` (what `MonitorCallback` reads to find a metric's direction).
     pub fn compiled_metric_classes(&self) -> Vec<(String, &'static str)> {
