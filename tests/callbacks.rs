@@ -711,6 +711,17 @@ fn checkpoint_saves_the_files_keras_saves() {
     m.fit(&x, &y, FitArgs { callbacks: vec![&mut snap, &mut cb], ..quiet(3, 4) }).unwrap();
     m.load_weights(dir.path().join("w2.weights.safetensors")).unwrap();
     assert_eq!(weights_of(&m), snap.0[1]);
+    // Whole models as .keras bundles, loadable.
+    let mut cb = ModelCheckpoint::new(
+        dir.path().join("m-{epoch}-{loss:.3f}.keras"),
+        ModelCheckpointArgs { monitor: "loss".into(), save_best_only: true, ..Default::default() },
+    )
+    .unwrap();
+    let h = m.fit(&x, &y, FitArgs { callbacks: vec![&mut cb], ..quiet(2, 4) }).unwrap();
+    let name = format!("m-2-{:.3}.keras", h.get("loss").unwrap()[1]);
+    let mut loaded = wgkeras::frontend::saving::load_model(dir.path().join(&name)).unwrap();
+    assert_eq!(weights_of(&loaded), weights_of(&m), "{name}");
+    assert_eq!(loaded.predict(&x, 8, 0).unwrap()[0].dims(), &[8, 2]);
     // A missing key is Keras's KeyError message.
     let mut cb =
         ModelCheckpoint::new(dir.path().join("{nope}.keras"), ModelCheckpointArgs::default()).unwrap();

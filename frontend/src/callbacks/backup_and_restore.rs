@@ -40,6 +40,9 @@ impl Default for BackupAndRestoreArgs {
 /// seen) and `step`: the batches of the current epoch already trained, so that with
 /// `save_freq` in batches the resumed `fit` continues inside the epoch (Keras 3.15 restarts
 /// the epoch). The loss and metrics logged for a resumed epoch cover its remaining batches.
+/// With `shuffle`, the resumed `fit` draws the same batches when the global seed is set to the
+/// same value before each run (`utils::set_random_seed`): each pass's order derives from the
+/// seed `fit` draws when it starts.
 pub struct BackupAndRestore {
     backup_dir: PathBuf,
     save_freq: SaveFreq,
