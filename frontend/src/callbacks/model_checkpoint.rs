@@ -621,7 +621,7 @@ fn group(digits: &str, sep: Option<char>) -> String {
     let Some(sep) = sep else { return digits.to_string() };
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(sep);
         }
         out.push(ch);
