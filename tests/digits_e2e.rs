@@ -45,3 +45,38 @@ fn digits_mlp_reaches_97_percent_on_every_backend() {
         assert!(acc >= 0.97, "{device:?}: test accuracy {acc}");
     }
 }
+
+/// The main job's `--save` / `--evaluate`: a saved digits model evaluates to the accuracy it had
+/// when saved, on every backend.
+#[test]
+fn digits_model_saved_and_loaded_evaluates_the_same() {
+    use wgkeras::frontend::saving::{load_model_with, LoadOptions};
+    let (train, test) = digits::load_data().unwrap().split(0.2, Some(0)).unwrap();
+    let (x, y) = train.tensors(1.0 / 16.0, &Device::Cpu).unwrap();
+    let (xt, yt) = test.tensors(1.0 / 16.0, &Device::Cpu).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for device in common::devices() {
+        set_random_seed(42);
+        let layers: Vec<LayerRef> = vec![
+            Dense::new(128, Some("relu")).unwrap().into(),
+            Dense::new(10, Some("softmax")).unwrap().into(),
+        ];
+        let mut model = Model::sequential_with(&[64], layers).unwrap();
+        model
+            .compile(
+                CompileArgs::new("adam", "sparse_categorical_crossentropy")
+                    .metrics(&["accuracy"])
+                    .device(device.clone()),
+            )
+            .unwrap();
+        model.fit(&x, &y, FitArgs { batch_size: 32, epochs: 3, verbose: 0, ..Default::default() }).unwrap();
+        let acc = model.evaluate(&xt, &yt, 32, 0).unwrap().get("accuracy").unwrap();
+        let path = dir.path().join("digits.keras");
+        model.save(&path).unwrap();
+        let mut loaded =
+            load_model_with(&path, &LoadOptions { device: Some(device.clone()), ..Default::default() })
+                .unwrap();
+        let acc2 = loaded.evaluate(&xt, &yt, 32, 0).unwrap().get("accuracy").unwrap();
+        assert_eq!(acc, acc2, "{device:?}");
+    }
+}

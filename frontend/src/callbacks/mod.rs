@@ -12,6 +12,13 @@ mod progbar_logger;
 mod tensorboard;
 mod terminate_on_nan;
 
+pub use backup_and_restore::{BackupAndRestore, BackupAndRestoreArgs};
+pub use early_stopping::{EarlyStopping, EarlyStoppingArgs};
+pub use lambda_callback::LambdaCallback;
+pub use learning_rate::{LearningRateScheduler, ReduceLROnPlateau, ReduceLROnPlateauArgs};
+pub use model_checkpoint::{format_filepath, FormatValue, ModelCheckpoint, ModelCheckpointArgs, SaveFreq};
+pub use terminate_on_nan::TerminateOnNaN;
+
 use wgkeras_runtime::Tensor;
 
 use crate::error::Result;
@@ -69,6 +76,13 @@ pub trait Callback {
     /// `logs` has the epoch's training values and, after validation, the `val_` ones.
     fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
         Ok(())
+    }
+    /// `on_epoch_end` with the epoch's logs open to change: Keras's callbacks share one logs
+    /// dict, so a callback may add values that the callbacks after it and History see
+    /// (ReduceLROnPlateau and LearningRateScheduler add `learning_rate`). `fit` calls this;
+    /// the default calls [`Callback::on_epoch_end`].
+    fn on_epoch_end_mut(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
+        self.on_epoch_end(model, epoch, logs)
     }
     fn on_train_batch_begin(&mut self, model: &mut Model, batch: usize) -> Result<()> {
         Ok(())

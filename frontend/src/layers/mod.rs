@@ -249,7 +249,9 @@ impl LayerRef {
             "module": "keras.layers",
             "class_name": self.class_name(),
             "config": Value::Object(self.get_config()),
-            "registered_name": Value::Null,
+            // A class registered with `register_keras_serializable` is saved under its
+            // `package>Name`, which loading looks up.
+            "registered_name": crate::saving::object_registration::get_registered_name(self.class_name()),
         })
     }
 

@@ -267,13 +267,23 @@ pub fn deserialize(value: &Value) -> Result<LayerRef> {
             ))
         }
     };
-    let factory = registry().into_iter().find(|(n, _)| *n == class).map(|(_, f)| f).ok_or_else(|| {
-        Error::arg(
-            "layers.deserialize",
-            format!("unknown layer class {class:?}; known: {}", known_classes().join(", ")),
-        )
-    })?;
-    let layer = factory(config)?;
+    // Custom classes (registered or in a CustomObjectScope) first, under the safe-mode rule.
+    let registered = crate::saving::object_registration::registered_name_of(value);
+    let layer = match crate::saving::object_registration::custom_layer_builder(class, registered)? {
+        Some(build) => build(config)?,
+        None => {
+            let factory =
+                registry().into_iter().find(|(n, _)| *n == class).map(|(_, f)| f).ok_or_else(|| {
+                    crate::saving::object_registration::unknown_layer_class(
+                        "layers.deserialize",
+                        class,
+                        registered,
+                        &known_classes(),
+                    )
+                })?;
+            factory(config)?
+        }
+    };
     if let Some(b) = obj.get("build_config").filter(|b| !b.is_null()) {
         if let Some(shape) = b.get("input_shape").filter(|s| !s.is_null()) {
             let shapes = parse_build_input_shape(layer.class_name(), shape)?;

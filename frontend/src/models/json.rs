@@ -175,14 +175,22 @@ fn layer_from_json(v: &Value) -> Result<LayerRef> {
     let config = v["config"]
         .as_object()
         .ok_or_else(|| Error::arg(OP, format!("layer {class} has no config object")))?;
+    // Custom classes (registered or in a CustomObjectScope) first, under the safe-mode rule.
+    let registered = crate::saving::object_registration::registered_name_of(v);
+    let custom = crate::saving::object_registration::custom_layer_builder(class, registered)?;
     let registry = crate::layers::registry();
-    let factory = registry.iter().find(|(name, _)| *name == class).map(|(_, f)| *f).ok_or_else(|| {
-        let known: Vec<&str> = registry.iter().map(|(n, _)| *n).collect();
-        Error::arg(OP, format!("unknown layer class {class:?}; known: {}", known.join(", ")))
-    })?;
+    let builtin = registry.iter().find(|(name, _)| *name == class).map(|(_, f)| *f);
+    let build = |c: &Map<String, Value>| match (&custom, builtin) {
+        (Some(b), _) => b(c),
+        (None, Some(f)) => f(c),
+        (None, None) => {
+            let known: Vec<&str> = registry.iter().map(|(n, _)| *n).collect();
+            Err(crate::saving::object_registration::unknown_layer_class(OP, class, registered, &known))
+        }
+    };
     // Name the layer in its errors (a file has many Dense layers).
     let name = config.get("name").and_then(|n| n.as_str()).unwrap_or("?");
-    factory(config).map_err(|e| match e {
+    build(config).map_err(|e| match e {
         Error::Argument { op, msg } if !msg.contains(&format!("{name:?}")) => {
             Error::Argument { op, msg: format!("layer {name:?}: {msg}") }
         }

@@ -18,7 +18,7 @@ use crate::graph::{Shape, Sym};
 use crate::layers::{CallContext, LayerRef};
 use crate::variable::Variable;
 pub use keras_tensor::{input, input_batch_shape, input_with, KerasTensor, LayerCall, Origin};
-pub use training::{CompileArgs, FitArgs};
+pub use training::{CompileArgs, EvaluateArgs, FitArgs, PredictArgs};
 
 enum Kind {
     /// The layers in order, and the input (shape with batch, dtype, input layer name) once known.
@@ -45,6 +45,9 @@ pub struct Model {
     /// Set by a callback to end `fit` after the current batch (Keras's `model.stop_training`);
     /// `fit` clears it when it starts.
     pub stop_training: bool,
+    /// Where the next `fit` starts (epoch, step), when a callback set it (Keras's
+    /// `model._initial_epoch`); see `Model::set_initial_epoch`.
+    pub(crate) initial_position: Option<(usize, usize)>,
 }
 
 impl Model {
@@ -60,6 +63,7 @@ impl Model {
             compiled: None,
             device: Device::Cpu,
             stop_training: false,
+            initial_position: None,
         }
     }
 
@@ -183,6 +187,7 @@ impl Model {
             compiled: None,
             device: Device::Cpu,
             stop_training: false,
+            initial_position: None,
         })
     }
 

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod dataset;
+pub mod files;
 pub mod get_file;
 pub mod naming;
 pub mod nest;

@@ -23,14 +23,14 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, Write};
+use std::path::Path;
 
 use half::f16;
 use wgkeras_runtime::{CpuStorage, Device, Tensor};
 
 use crate::error::{Error, Result};
-use crate::utils::archive::unique_sibling;
+use crate::utils::files::{read_zip_member, write_atomically};
 
 const MAGIC: &[u8; 6] = b"\x93NUMPY";
 
@@ -696,40 +696,6 @@ impl<'a> PyParser<'a> {
     }
 }
 
-/// Writes a file through a temporary sibling renamed over `path` once `fill` succeeded.
-fn write_atomically(
-    op: &'static str,
-    path: &Path,
-    fill: impl FnOnce(&mut BufWriter<File>) -> std::result::Result<(), String>,
-) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::arg(op, format!("{} is not a file path", path.display())))?
-        .to_string_lossy()
-        .into_owned();
-    let tmp = unique_sibling(&dir, &name, "writing")?;
-    let result = (|| {
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| Error::io(op, path, e))?;
-        let mut w = BufWriter::new(f);
-        fill(&mut w).map_err(|m| Error::format(op, path, m))?;
-        let f = w.into_inner().map_err(|e| Error::io(op, path, e.into_error()))?;
-        f.sync_all().map_err(|e| Error::io(op, path, e))?;
-        fs::rename(&tmp, path).map_err(|e| Error::io(op, path, e))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// Reads a `.npy` file in its own dtype.
 pub fn read_npy(path: impl AsRef<Path>) -> Result<NpyArray> {
     let path = path.as_ref();
@@ -757,6 +723,9 @@ pub fn save_npy(path: impl AsRef<Path>, tensor: &Tensor) -> Result<()> {
     write_npy(path, &NpyArray::from_tensor(tensor)?)
 }
 
+/// The largest `.npz` member read (16 GiB).
+const NPZ_MEMBER_CAP: u64 = 16 << 30;
+
 /// Reads every `*.npy` member of a `.npz` file, keyed by name without `.npy`.
 pub fn read_npz(path: impl AsRef<Path>) -> Result<BTreeMap<String, NpyArray>> {
     let path = path.as_ref();
@@ -765,22 +734,15 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<BTreeMap<String, NpyArray>> {
         .map_err(|e| Error::format("read_npz", path, format!("not a readable .npz (zip) file: {e}")))?;
     let mut out = BTreeMap::new();
     for i in 0..zip.len() {
-        let mut member =
-            zip.by_index(i).map_err(|e| Error::format("read_npz", path, format!("member {i}: {e}")))?;
-        let name = member
-            .name()
-            .map_err(|e| Error::format("read_npz", path, format!("member {i}: bad name: {e}")))?
-            .into_owned();
-        if member.is_dir() {
+        if zip.by_index(i).is_ok_and(|m| m.is_dir()) {
             continue;
         }
+        // Decompressed members are capped (a zip bomb is an error, not an allocation bomb).
+        let (name, bytes) =
+            read_zip_member(&mut zip, i, NPZ_MEMBER_CAP).map_err(|m| Error::format("read_npz", path, m))?;
         let Some(key) = name.strip_suffix(".npy") else {
             continue;
         };
-        let mut bytes = Vec::with_capacity(member.size().min(1 << 30) as usize);
-        member
-            .read_to_end(&mut bytes)
-            .map_err(|e| Error::format("read_npz", path, format!("member {name:?}: {e}")))?;
         let array = parse_npy(&bytes)
             .map_err(|m| Error::format("read_npz", path, format!("member {name:?}: {m}")))?;
         if out.insert(key.to_string(), array).is_some() {

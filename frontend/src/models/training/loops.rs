@@ -1,19 +1,162 @@
 //! The loops of `fit`, `evaluate` and `predict` (and the `*_on_batch` calls): batching,
 //! shuffling, validation, the progress bar and the callback hooks around the recorded steps
-//! of `mod.rs`.
+//! of `mod.rs`, called where Keras 3 calls them (`keras/src/backend/jax/trainer.py`).
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::time::Instant;
 
 use wgkeras_runtime::{ops, Device, Tensor};
 
 use super::{gather_rows, rows, Arrays, CompileArgs, FitArgs, Mode};
-use crate::callbacks::{CallbackParams, History, Logs};
+use crate::callbacks::{Callback, CallbackParams, History, Logs};
 use crate::error::{Error, Result};
 use crate::models::Model;
 use crate::utils::progbar::Progbar;
 
+/// `evaluate`'s arguments, with Keras's defaults (`batch_size=None` is 32).
+pub struct EvaluateArgs<'a> {
+    pub batch_size: usize,
+    pub verbose: u8,
+    pub sample_weight: Option<Tensor>,
+    /// How many batches to evaluate (None: all of them).
+    pub steps: Option<usize>,
+    pub callbacks: Vec<&'a mut dyn Callback>,
+}
+
+impl Default for EvaluateArgs<'_> {
+    fn default() -> Self {
+        EvaluateArgs { batch_size: 32, verbose: 1, sample_weight: None, steps: None, callbacks: vec![] }
+    }
+}
+
+/// `predict`'s arguments, with Keras's defaults (`batch_size=None` is 32).
+pub struct PredictArgs<'a> {
+    pub batch_size: usize,
+    pub verbose: u8,
+    /// How many batches to predict (None: all of them).
+    pub steps: Option<usize>,
+    pub callbacks: Vec<&'a mut dyn Callback>,
+}
+
+impl Default for PredictArgs<'_> {
+    fn default() -> Self {
+        PredictArgs { batch_size: 32, verbose: 1, steps: None, callbacks: vec![] }
+    }
+}
+
+type Callbacks<'s, 'a> = &'s mut [&'a mut dyn Callback];
+
+fn bar_err(op: &'static str, e: impl std::fmt::Display) -> Error {
+    Error::arg(op, format!("progress bar: {e}"))
+}
+
+fn new_bar(op: &'static str, steps: usize, verbose: u8) -> Result<Option<Progbar<'static>>> {
+    (verbose >= 1)
+        .then(|| Progbar::builder(Some(steps as u64)).verbose(verbose).unit_name("step").build())
+        .transpose()
+        .map_err(|e| bar_err(op, e))
+}
+
+/// The training data's walk: batches of `batch_size` rows in order (a new permutation per pass
+/// over the data when shuffling). A pass's permutation depends only on the fit's base seed and
+/// the pass number, so a fit resumed mid-way (BackupAndRestore) replays the same batches when
+/// the global seed is the same.
+struct Batches {
+    n: usize,
+    batch_size: usize,
+    cursor: usize,
+    pass: u64,
+    shuffle: Option<u64>,
+    order: Vec<usize>,
+    order_pass: Option<u64>,
+}
+
+impl Batches {
+    fn new(n: usize, batch_size: usize, shuffle: bool) -> Batches {
+        Batches {
+            n,
+            batch_size,
+            cursor: 0,
+            pass: 0,
+            shuffle: shuffle.then(crate::utils::rng::next_seed),
+            order: (0..n).collect(),
+            order_pass: None,
+        }
+    }
+
+    /// The next batch's positions in the order (wrapping to a new pass at the end).
+    fn advance(&mut self) -> Range<usize> {
+        if self.cursor >= self.n {
+            self.cursor = 0;
+            self.pass += 1;
+        }
+        let start = self.cursor;
+        self.cursor = (start + self.batch_size).min(self.n);
+        start..self.cursor
+    }
+
+    /// The sample indices at `r` in the current pass's order.
+    fn indices(&mut self, r: Range<usize>) -> &[usize] {
+        if let Some(base) = self.shuffle {
+            if self.order_pass != Some(self.pass) {
+                self.order = permutation(base ^ self.pass.wrapping_mul(0x9E37_79B9_7F4A_7C15), self.n);
+                self.order_pass = Some(self.pass);
+            }
+        }
+        &self.order[r]
+    }
+}
+
+/// Per-sample weights of the rows `idx` as a host tensor.
+fn batch_weights(sw: Option<&Vec<f32>>, idx: &[usize]) -> Result<Option<Tensor>> {
+    sw.map(|w| Tensor::from_vec(idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(), &[idx.len()], &Device::Cpu))
+        .transpose()
+        .map_err(Into::into)
+}
+
+/// `evaluate`'s result: the loss first (as Keras's list result), then the rest in the logs'
+/// order.
+fn loss_first(logs: Logs) -> Logs {
+    let mut out = Logs::default();
+    if let Some(l) = logs.get("loss") {
+        out.insert("loss", l);
+    }
+    for (k, v) in logs.iter() {
+        out.insert(k, v);
+    }
+    out
+}
+
 impl Model {
+    /// Makes the next `fit` start at `epoch`, and at batch `step` of it, instead of its
+    /// `initial_epoch` (Keras's `model._initial_epoch`, which `BackupAndRestore` sets in
+    /// `on_train_begin`). Read once by the `fit` that follows the `on_train_begin` hooks.
+    pub fn set_initial_epoch(&mut self, epoch: usize, step: usize) {
+        self.initial_position = Some((epoch, step));
+    }
+
+    /// The compiled metrics as (log name, Keras class name), once resolved by the first
+    /// `fit`/`evaluate` (what `MonitorCallback` reads to find a metric's direction).
+    pub fn compiled_metric_classes(&self) -> Vec<(String, &'static str)> {
+        let Some(c) = &self.compiled else { return vec![] };
+        c.metrics.iter().flatten().map(|(name, _, m)| (name.clone(), m.class_name())).collect()
+    }
+
+    /// Records the train step for the first batch before the callbacks start, so the
+    /// optimizer's state exists (Keras's `_symbolic_build`) for a callback that restores it.
+    fn build_train_step(&mut self, data: &FitData, batch: usize) -> Result<()> {
+        let with_batch = |t: &Tensor| {
+            let mut d = t.dims().to_vec();
+            d[0] = batch;
+            d
+        };
+        let xd: Vec<Vec<usize>> = data.x.iter().map(with_batch).collect();
+        let yd: Vec<(Vec<usize>, wgkeras_runtime::DType)> =
+            data.y.iter().map(|t| (with_batch(t), super::target_dtype(t.dtype()))).collect();
+        self.step(Mode::Train, (&xd, &yd), data.sample_weight.is_some())
+    }
+
     /// `model.fit(x, y, ...)`: trains and returns the History of epoch logs.
     pub fn fit(
         &mut self,
@@ -38,7 +181,7 @@ impl Model {
             per_sample_weights(OP, n, args.sample_weight.as_ref(), args.class_weight.as_ref(), &y)?;
         // Keras takes the validation split from the end, before shuffling.
         let mut validation = args.validation_data.take();
-        if args.validation_split > 0.0 {
+        if args.validation_split > 0.0 && validation.is_none() {
             let n_val = (n as f64 * args.validation_split) as usize;
             if n_val == 0 || n_val == n {
                 return Err(Error::arg(
@@ -59,74 +202,91 @@ impl Model {
         if n == 0 {
             return Err(Error::arg(OP, "no training samples"));
         }
+        let mut callbacks = std::mem::take(&mut args.callbacks);
+        let data = FitData { x, y, sample_weight, validation };
+        let run = self.fit_epochs(&data, &args, &mut callbacks);
+        // Keras's fit ends with `optimizer.finalize_variable_values` (EMA weights, when used),
+        // also when a callback interrupted it.
+        let finalized = match (self.compiled.as_ref(), args.epochs > 0) {
+            (Some(c), true) => c.optimizer.finalize_variable_values(&self.trainable_weights()),
+            _ => Ok(()),
+        };
+        let (history, training_logs) = run?;
+        finalized?;
+        for cb in callbacks.iter_mut() {
+            cb.on_train_end(self, &training_logs)?;
+        }
+        Ok(history)
+    }
+
+    /// The epochs of `fit`: returns the History and the last epoch's logs (Keras's
+    /// `training_logs`, given to `on_train_end`).
+    fn fit_epochs(
+        &mut self,
+        data: &FitData,
+        args: &FitArgs<'_>,
+        callbacks: Callbacks<'_, '_>,
+    ) -> Result<(History, Logs)> {
+        const OP: &str = "Model.fit";
+        let n = rows(OP, "x", &data.x)?;
         let batches_per_epoch = n.div_ceil(args.batch_size);
         let steps = args.steps_per_epoch.unwrap_or(batches_per_epoch);
         let mut history = History::default();
         let empty = Logs::default();
         self.stop_training = false;
+        self.initial_position = None;
+        self.build_train_step(data, args.batch_size.min(n))?;
         let params = CallbackParams { epochs: args.epochs, steps: Some(steps), verbose: args.verbose };
-        for cb in args.callbacks.iter_mut() {
+        for cb in callbacks.iter_mut() {
             cb.set_params(&params);
         }
-        for cb in args.callbacks.iter_mut() {
+        for cb in callbacks.iter_mut() {
             cb.on_train_begin(self, &empty)?;
         }
-        let wants_batch_logs = args.callbacks.iter().any(|c| c.wants_batch_logs());
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut cursor = 0usize;
-        for epoch in args.initial_epoch..args.epochs {
+        let wants_batch_logs = callbacks.iter().any(|c| c.wants_batch_logs());
+        let mut batches = Batches::new(n, args.batch_size, args.shuffle);
+        // Keras: `initial_epoch = self._initial_epoch or initial_epoch`.
+        let (first_epoch, mut first_step) = match self.initial_position.take() {
+            Some((e, s)) if (e, s) != (0, 0) => {
+                // A resumed fit walks the data as the interrupted one did up to there.
+                for _ in 0..e * steps + s {
+                    batches.advance();
+                }
+                (e, s)
+            }
+            _ => (args.initial_epoch, 0),
+        };
+        let mut training_logs = Logs::default();
+        for epoch in first_epoch..args.epochs {
             self.reset_metrics()?;
-            for cb in args.callbacks.iter_mut() {
+            for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(self, epoch, &empty)?;
             }
             if args.verbose >= 1 && args.epochs > 1 {
                 crate::utils::progbar::print_msg(&format!("Epoch {}/{}", epoch + 1, args.epochs), true)
                     .map_err(|e| Error::arg(OP, format!("writing progress: {e}")))?;
             }
-            let mut bar = (args.verbose >= 1)
-                .then(|| Progbar::builder(Some(steps as u64)).verbose(args.verbose).unit_name("step").build())
-                .transpose()
-                .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
-            if args.steps_per_epoch.is_none() {
-                cursor = 0;
-            }
+            let mut bar = new_bar(OP, steps, args.verbose)?;
             let mut last_shown = Instant::now();
-            for step in 0..steps {
-                if cursor >= n {
-                    cursor = 0;
-                }
-                if cursor == 0 && args.shuffle {
-                    shuffle(&mut order);
-                }
-                let end = (cursor + args.batch_size).min(n);
-                let idx = &order[cursor..end];
-                cursor = end;
-                for cb in args.callbacks.iter_mut() {
+            for step in std::mem::take(&mut first_step)..steps {
+                for cb in callbacks.iter_mut() {
                     cb.on_train_batch_begin(self, step)?;
                 }
-                let xb = gather_rows(&x, idx)?;
-                let yb = gather_rows(&y, idx)?;
-                let swb = sample_weight
-                    .as_ref()
-                    .map(|w| {
-                        Tensor::from_vec(
-                            idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(),
-                            &[idx.len()],
-                            &Device::Cpu,
-                        )
-                    })
-                    .transpose()?;
+                let r = batches.advance();
+                let idx = batches.indices(r);
+                let xb = gather_rows(&data.x, idx)?;
+                let yb = gather_rows(&data.y, idx)?;
+                let swb = batch_weights(data.sample_weight.as_ref(), idx)?;
                 self.run_step(Mode::Train, xb, yb, swb)?;
                 let last = step + 1 == steps;
                 let show = args.verbose == 1 && !last && last_shown.elapsed().as_secs_f64() >= 0.05;
                 let logs = if show || wants_batch_logs { Some(self.read_logs()?) } else { None };
                 if let (true, Some(bar), Some(logs)) = (show, bar.as_mut(), logs.as_ref()) {
                     let vals: Vec<(&str, f64)> = logs.iter().collect();
-                    bar.update(step as u64 + 1, &vals, Some(false))
-                        .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+                    bar.update(step as u64 + 1, &vals, Some(false)).map_err(|e| bar_err(OP, e))?;
                     last_shown = Instant::now();
                 }
-                for cb in args.callbacks.iter_mut() {
+                for cb in callbacks.iter_mut() {
                     cb.on_train_batch_end(self, step, logs.as_ref())?;
                 }
                 if self.stop_training {
@@ -134,35 +294,29 @@ impl Model {
                 }
             }
             let mut logs = self.read_logs()?;
-            if let Some((vx, vy)) = &validation {
-                self.evaluate_arrays(vx, vy, args.batch_size, 0, None)?;
-                for (k, v) in self.read_logs()?.iter() {
+            if let Some((vx, vy)) = &data.validation {
+                // Keras runs `evaluate` with fit's callbacks: they get the test hooks.
+                let val = self.evaluate_inner(vx, vy, None, args.batch_size, None, 0, callbacks)?;
+                for (k, v) in val.iter() {
                     logs.insert(format!("val_{k}"), v);
                 }
             }
             if let Some(bar) = bar.as_mut() {
                 let vals: Vec<(&str, f64)> = logs.iter().collect();
-                bar.update(steps as u64, &vals, Some(true))
-                    .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+                bar.update(steps as u64, &vals, Some(true)).map_err(|e| bar_err(OP, e))?;
+            }
+            // Keras's callbacks share one logs dict (LearningRateScheduler and
+            // ReduceLROnPlateau add `learning_rate`), and History, appended last, records it.
+            for cb in callbacks.iter_mut() {
+                cb.on_epoch_end_mut(self, epoch, &mut logs)?;
             }
             history.record(epoch, &logs);
-            for cb in args.callbacks.iter_mut() {
-                cb.on_epoch_end(self, epoch, &logs)?;
-            }
+            training_logs = logs;
             if self.stop_training {
                 break;
             }
         }
-        // Keras's fit ends with `optimizer.finalize_variable_values` (EMA weights, when used).
-        if let (Some(c), true) = (self.compiled.as_ref(), args.epochs > 0) {
-            c.optimizer.finalize_variable_values(&self.trainable_weights())?;
-        }
-        let final_logs =
-            Logs(history.history.iter().map(|(k, v)| (k.clone(), *v.last().unwrap_or(&0.0))).collect());
-        for cb in args.callbacks.iter_mut() {
-            cb.on_train_end(self, &final_logs)?;
-        }
-        Ok(history)
+        Ok((history, training_logs))
     }
 
     /// `model.evaluate(x, y, batch_size, verbose)`: the loss and metrics over the data.
@@ -173,9 +327,7 @@ impl Model {
         batch_size: usize,
         verbose: u8,
     ) -> Result<Logs> {
-        let (x, y) = (x.into().0, y.into().0);
-        self.compiled_mut("Model.evaluate")?;
-        self.evaluate_arrays(&x, &y, batch_size, verbose, None)
+        self.evaluate_with(x, y, EvaluateArgs { batch_size, verbose, ..Default::default() })
     }
 
     /// `model.evaluate(..., sample_weight=...)`.
@@ -187,67 +339,94 @@ impl Model {
         batch_size: usize,
         verbose: u8,
     ) -> Result<Logs> {
-        let (x, y) = (x.into().0, y.into().0);
-        self.compiled_mut("Model.evaluate")?;
-        self.evaluate_arrays(&x, &y, batch_size, verbose, Some(sample_weight))
+        let args = EvaluateArgs {
+            batch_size,
+            verbose,
+            sample_weight: Some(sample_weight.clone()),
+            ..Default::default()
+        };
+        self.evaluate_with(x, y, args)
     }
 
-    fn evaluate_arrays(
+    /// `model.evaluate(x, y, **kwargs)` with every Keras argument: the logs (Keras's
+    /// `return_dict=True`), the loss first.
+    pub fn evaluate_with(
+        &mut self,
+        x: impl Into<Arrays>,
+        y: impl Into<Arrays>,
+        mut args: EvaluateArgs<'_>,
+    ) -> Result<Logs> {
+        let (x, y) = (x.into().0, y.into().0);
+        self.compiled_mut("Model.evaluate")?;
+        let mut callbacks = std::mem::take(&mut args.callbacks);
+        if !callbacks.is_empty() {
+            let n = self.prepare("Model.evaluate", &x, Some(&y))?;
+            let steps = capped_steps("Model.evaluate", n, args.batch_size, args.steps)?;
+            let params = CallbackParams { epochs: 1, steps: Some(steps), verbose: args.verbose };
+            for cb in callbacks.iter_mut() {
+                cb.set_params(&params);
+            }
+        }
+        let sw = args.sample_weight.as_ref();
+        let logs =
+            self.evaluate_inner(&x, &y, sw, args.batch_size, args.steps, args.verbose, &mut callbacks)?;
+        Ok(loss_first(logs))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_inner(
         &mut self,
         x: &[Tensor],
         y: &[Tensor],
-        batch_size: usize,
-        verbose: u8,
         sw: Option<&Tensor>,
+        batch_size: usize,
+        steps: Option<usize>,
+        verbose: u8,
+        callbacks: Callbacks<'_, '_>,
     ) -> Result<Logs> {
         const OP: &str = "Model.evaluate";
-        if batch_size == 0 {
-            return Err(Error::arg(OP, "batch_size must be positive"));
-        }
         let n = self.prepare(OP, x, Some(y))?;
+        let steps = capped_steps(OP, n, batch_size, steps)?;
         let sw = per_sample_weights(OP, n, sw, None, y)?;
+        let wants_batch_logs = callbacks.iter().any(|c| c.wants_batch_logs());
+        for cb in callbacks.iter_mut() {
+            cb.on_test_begin(self, &Logs::default())?;
+        }
         self.reset_metrics()?;
-        let steps = n.div_ceil(batch_size);
-        let mut bar = (verbose >= 1)
-            .then(|| Progbar::builder(Some(steps as u64)).verbose(verbose).unit_name("step").build())
-            .transpose()
-            .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+        let mut bar = new_bar(OP, steps, verbose)?;
         for step in 0..steps {
+            for cb in callbacks.iter_mut() {
+                cb.on_test_batch_begin(self, step)?;
+            }
             let idx: Vec<usize> = (step * batch_size..((step + 1) * batch_size).min(n)).collect();
-            let swb = sw
-                .as_ref()
-                .map(|w| {
-                    Tensor::from_vec(
-                        idx.iter().map(|&i| w[i]).collect::<Vec<f32>>(),
-                        &[idx.len()],
-                        &Device::Cpu,
-                    )
-                })
-                .transpose()?;
+            let swb = batch_weights(sw.as_ref(), &idx)?;
             self.run_step(Mode::Test, gather_rows(x, &idx)?, gather_rows(y, &idx)?, swb)?;
+            let logs = if wants_batch_logs { Some(self.read_logs()?) } else { None };
+            for cb in callbacks.iter_mut() {
+                cb.on_test_batch_end(self, step, logs.as_ref())?;
+            }
         }
         let logs = self.read_logs()?;
         if let Some(bar) = bar.as_mut() {
             let vals: Vec<(&str, f64)> = logs.iter().collect();
-            bar.update(steps as u64, &vals, Some(true))
-                .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+            bar.update(steps as u64, &vals, Some(true)).map_err(|e| bar_err(OP, e))?;
         }
-        // Keras returns the loss first.
-        let mut out = Logs::default();
-        out.insert("loss", logs.get("loss").unwrap_or(0.0));
-        for (k, v) in logs.iter() {
-            out.insert(k, v);
+        for cb in callbacks.iter_mut() {
+            cb.on_test_end(self, &logs)?;
         }
-        Ok(out)
+        Ok(logs)
     }
 
     /// `model.predict(x, batch_size)`: one host tensor per output.
     pub fn predict(&mut self, x: impl Into<Arrays>, batch_size: usize, verbose: u8) -> Result<Vec<Tensor>> {
+        self.predict_with(x, PredictArgs { batch_size, verbose, ..Default::default() })
+    }
+
+    /// `model.predict(x, **kwargs)` with every Keras argument.
+    pub fn predict_with(&mut self, x: impl Into<Arrays>, mut args: PredictArgs<'_>) -> Result<Vec<Tensor>> {
         const OP: &str = "Model.predict";
         let x = x.into().0;
-        if batch_size == 0 {
-            return Err(Error::arg(OP, "batch_size must be positive"));
-        }
+        let batch_size = args.batch_size;
         if self.compiled.is_none() {
             // Keras predicts with an uncompiled model: compile a forward-only setup on the
             // model's device.
@@ -255,22 +434,37 @@ impl Model {
             self.compile(CompileArgs::without_loss("sgd").device(device))?;
         }
         let n = self.prepare(OP, &x, None)?;
-        let steps = n.div_ceil(batch_size);
-        let mut bar = (verbose >= 1)
-            .then(|| Progbar::builder(Some(steps as u64)).verbose(verbose).unit_name("step").build())
-            .transpose()
-            .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+        let steps = capped_steps(OP, n, batch_size, args.steps)?;
+        let callbacks = &mut args.callbacks;
+        let params = CallbackParams { epochs: 1, steps: Some(steps), verbose: args.verbose };
+        for cb in callbacks.iter_mut() {
+            cb.set_params(&params);
+        }
+        for cb in callbacks.iter_mut() {
+            cb.on_predict_begin(self, &Logs::default())?;
+        }
+        let mut bar = new_bar(OP, steps, args.verbose)?;
         let mut parts: Vec<Vec<Tensor>> = vec![vec![]; self.outputs.len()];
         for step in 0..steps {
+            for cb in callbacks.iter_mut() {
+                cb.on_predict_batch_begin(self, step)?;
+            }
             let idx: Vec<usize> = (step * batch_size..((step + 1) * batch_size).min(n)).collect();
             let outs = self.run_step(Mode::Predict, gather_rows(&x, &idx)?, vec![], None)?;
-            for (k, o) in outs.iter().enumerate() {
-                parts[k].push(o.to_device(&Device::Cpu)?);
+            let outs: Vec<Tensor> =
+                outs.iter().map(|o| o.to_device(&Device::Cpu)).collect::<std::result::Result<_, _>>()?;
+            for cb in callbacks.iter_mut() {
+                cb.on_predict_batch_end(self, step, &outs)?;
+            }
+            for (k, o) in outs.into_iter().enumerate() {
+                parts[k].push(o);
             }
         }
         if let Some(bar) = bar.as_mut() {
-            bar.update(steps as u64, &[], Some(true))
-                .map_err(|e| Error::arg(OP, format!("progress bar: {e}")))?;
+            bar.update(steps as u64, &[], Some(true)).map_err(|e| bar_err(OP, e))?;
+        }
+        for cb in callbacks.iter_mut() {
+            cb.on_predict_end(self, &Logs::default())?;
         }
         parts.into_iter().map(|p| Ok(ops::concatenate(&p, 0)?)).collect()
     }
@@ -363,13 +557,30 @@ fn per_sample_weights(
     Ok(w)
 }
 
-/// Fisher-Yates with the global generator (so `set_random_seed` makes it reproducible).
-fn shuffle(order: &mut [usize]) {
-    let mut gen = wgkeras_runtime::ops::random::Generator::new(crate::utils::rng::next_seed());
-    let n = order.len();
-    if n < 2 {
-        return;
+/// The training arrays of `fit` after the validation split.
+struct FitData {
+    x: Vec<Tensor>,
+    y: Vec<Tensor>,
+    sample_weight: Option<Vec<f32>>,
+    validation: Option<(Vec<Tensor>, Vec<Tensor>)>,
+}
+
+/// The number of batches of an evaluate/predict run: all of them, or `steps` when fewer.
+fn capped_steps(op: &'static str, n: usize, batch_size: usize, steps: Option<usize>) -> Result<usize> {
+    if batch_size == 0 {
+        return Err(Error::arg(op, "batch_size must be positive"));
     }
+    let all = n.div_ceil(batch_size);
+    Ok(steps.map_or(all, |s| s.min(all)))
+}
+
+/// A Fisher-Yates permutation of `0..n` drawn from `seed`.
+fn permutation(seed: u64, n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).collect();
+    if n < 2 {
+        return order;
+    }
+    let mut gen = wgkeras_runtime::ops::random::Generator::new(seed);
     let bits = gen
         .random_bits(&[n], &Device::Cpu)
         .and_then(|t| t.to_vec::<u32>())
@@ -378,4 +589,5 @@ fn shuffle(order: &mut [usize]) {
         let j = (bits[i] as usize) % (i + 1);
         order.swap(i, j);
     }
+    order
 }

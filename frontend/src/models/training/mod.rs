@@ -7,6 +7,8 @@
 
 mod loops;
 
+pub use loops::{EvaluateArgs, PredictArgs};
+
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -615,5 +617,95 @@ fn target_dtype(d: DType) -> DType {
         DType::F32
     } else {
         d
+    }
+}
+
+// Accessors for saving (`saving/`): the optimizer, Keras's `get_compile_config()` and
+// `compile_from_config()`.
+impl Model {
+    /// The compiled optimizer (Keras's `model.optimizer`), `None` before `compile`.
+    pub fn optimizer(&self) -> Option<&dyn Optimizer> {
+        self.compiled.as_ref().map(|c| c.optimizer.as_ref())
+    }
+
+    /// Keras's `model.get_compile_config()`: `None` before `compile`. The losses are written
+    /// serialized (one object, or a list with one per output), the metrics as their identifiers.
+    pub fn compile_config(&self) -> Option<Value> {
+        let c = self.compiled.as_ref()?;
+        let loss = match c.losses.len() {
+            0 => Value::Null,
+            1 => c.losses[0].serialize(),
+            _ => Value::Array(c.losses.iter().map(|l| l.serialize()).collect()),
+        };
+        let loss_weights = if c.loss_weights.iter().all(|&w| w == 1.0) {
+            Value::Null
+        } else {
+            serde_json::json!(c.loss_weights)
+        };
+        let metrics = if c.metric_ids.is_empty() { Value::Null } else { serde_json::json!(c.metric_ids) };
+        Some(serde_json::json!({
+            "optimizer": optimizers::serialize(c.optimizer.as_ref()),
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": Value::Null,
+            "run_eagerly": false,
+            "steps_per_execution": 1,
+            "jit_compile": true,
+        }))
+    }
+
+    /// Keras's `model.compile_from_config(config)`, on `device` (default `Device::auto()`).
+    /// `weighted_metrics`, dict losses and dict loss weights are not supported (an error).
+    pub fn compile_from_config(&mut self, config: &Value, device: Option<Device>) -> Result<()> {
+        const OP: &str = "Model.compile_from_config";
+        let obj =
+            config.as_object().ok_or_else(|| Error::arg(OP, format!("expected an object, got {config}")))?;
+        let optimizer = obj.get("optimizer").cloned().unwrap_or(Value::Null);
+        if optimizer.is_null() {
+            return Err(Error::arg(OP, "the compile config has no optimizer"));
+        }
+        let mut args = CompileArgs::without_loss(optimizer);
+        match obj.get("loss") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => args = args.losses(items.clone()),
+            Some(l @ (Value::String(_) | Value::Object(_))) => args = args.losses(vec![l.clone()]),
+            Some(other) => return Err(Error::arg(OP, format!("unsupported loss {other}"))),
+        }
+        match obj.get("metrics") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                let names: Vec<&str> = items
+                    .iter()
+                    .map(|m| {
+                        m.as_str().ok_or_else(|| {
+                            Error::arg(OP, format!("metrics: only metric names are supported, got {m}"))
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                args = args.metrics(&names);
+            }
+            Some(other) => return Err(Error::arg(OP, format!("metrics must be a list, got {other}"))),
+        }
+        match obj.get("loss_weights") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(items)) => {
+                let w: Vec<f64> = items
+                    .iter()
+                    .map(|x| {
+                        x.as_f64().ok_or_else(|| Error::arg(OP, format!("loss_weights: bad weight {x}")))
+                    })
+                    .collect::<Result<_>>()?;
+                args = args.loss_weights(w);
+            }
+            Some(other) => return Err(Error::arg(OP, format!("loss_weights must be a list, got {other}"))),
+        }
+        if obj.get("weighted_metrics").is_some_and(|w| !w.is_null()) {
+            return Err(Error::arg(OP, "weighted_metrics are not supported"));
+        }
+        if let Some(d) = device {
+            args = args.device(d);
+        }
+        self.compile(args)
     }
 }
