@@ -300,7 +300,13 @@ fn every_registry_name_builds() {
             assert!(e.contains("MeanMetricWrapper") && e.contains("fn"), "{e}");
             continue;
         }
-        let m = r.unwrap_or_else(|e| panic!("{n}: {e}"));
+        let m = match r {
+            Ok(m) => m,
+            // Classes with a required argument (SensitivityAtSpecificity's `specificity`,
+            // IoU's `num_classes`, ...) cannot be built from a bare name, as in Keras.
+            Err(e) if e.to_string().contains("required") => continue,
+            Err(e) => panic!("{n}: {e}"),
+        };
         // compile names a metric given by string after the string
         let c = metrics::compile_metric(&json!(n), &shape, &shape).unwrap();
         assert_eq!(c.name(), n);
