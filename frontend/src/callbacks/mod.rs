@@ -12,6 +12,11 @@ mod progbar_logger;
 mod tensorboard;
 mod terminate_on_nan;
 
+pub use csv_logger::{py_float_repr, CSVLogger};
+pub use plot::{PANEL_HEIGHT, PANEL_WIDTH};
+pub use progbar_logger::ProgbarLogger;
+pub use tensorboard::{TensorBoard, UpdateFreq};
+
 use wgkeras_runtime::Tensor;
 
 use crate::error::Result;
