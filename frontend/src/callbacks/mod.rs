@@ -13,10 +13,14 @@ mod tensorboard;
 mod terminate_on_nan;
 
 pub use backup_and_restore::{BackupAndRestore, BackupAndRestoreArgs};
+pub use csv_logger::{py_float_repr, CSVLogger};
 pub use early_stopping::{EarlyStopping, EarlyStoppingArgs};
 pub use lambda_callback::LambdaCallback;
 pub use learning_rate::{LearningRateScheduler, ReduceLROnPlateau, ReduceLROnPlateauArgs};
 pub use model_checkpoint::{format_filepath, FormatValue, ModelCheckpoint, ModelCheckpointArgs, SaveFreq};
+pub use plot::{PANEL_HEIGHT, PANEL_WIDTH};
+pub use progbar_logger::ProgbarLogger;
+pub use tensorboard::{TensorBoard, UpdateFreq};
 pub use terminate_on_nan::TerminateOnNaN;
 
 use wgkeras_runtime::Tensor;

@@ -151,7 +151,7 @@ struct LossTracker {
 
 /// What `compile` set up.
 pub(crate) struct Compiled {
-    optimizer: Box<dyn Optimizer>,
+    pub(crate) optimizer: Box<dyn Optimizer>,
     losses: Vec<Box<dyn Loss>>,
     loss_weights: Vec<f64>,
     metric_ids: Vec<String>,
@@ -548,7 +548,7 @@ impl Model {
 
     /// The current logs: the loss, each output's loss, each metric's result, sorted by name
     /// (the order Keras's logs have with the JAX backend: `accuracy`, `loss`, `val_...`).
-    fn read_logs(&self) -> Result<Logs> {
+    pub(crate) fn read_logs(&self) -> Result<Logs> {
         let c = self.compiled.as_ref().expect("compiled");
         let mut logs = Logs::default();
         for (name, _, m) in c.metrics.iter().flatten() {
