@@ -468,3 +468,21 @@ fn write_fuzz_seeds() {
     let npy = wgkeras::frontend::utils::npy::NpyArray::from_tensor(&t).unwrap();
     write("npy", "seed", &npy.to_npy_bytes());
 }
+
+/// `predict` on a model that was never compiled sets up a forward pass only: the model still
+/// reports no optimizer and no compile config, saves as uncompiled, and refuses to `fit`.
+#[test]
+fn predict_does_not_compile_the_model_for_the_user() {
+    let mut m = Model::sequential_with(&[3], vec![Dense::new(2, None).unwrap().into()]).unwrap();
+    let x = Tensor::from_vec(vec![0.5f32; 6], &[2, 3], &Device::Cpu).unwrap();
+    m.predict(&x, 2, 0).unwrap();
+    assert!(m.optimizer().is_none());
+    assert!(m.compile_config().is_none());
+    let e = m.fit(&x, &x, Default::default()).err().expect("fit needs compile").to_string();
+    assert!(e.contains("compile"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("m.keras");
+    m.save(&path).unwrap();
+    let loaded = wgkeras::frontend::saving::load_model(&path).unwrap();
+    assert!(loaded.optimizer().is_none());
+}

@@ -431,7 +431,7 @@ impl Model {
             // Keras predicts with an uncompiled model: compile a forward-only setup on the
             // model's device.
             let device = self.device.clone();
-            self.compile(CompileArgs::without_loss("sgd").device(device))?;
+            self.compile(CompileArgs::implicit_for_predict(device))?;
         }
         let n = self.prepare(OP, &x, None)?;
         let steps = capped_steps(OP, n, batch_size, args.steps)?;

@@ -37,6 +37,9 @@ pub struct CompileArgs {
     loss_weights: Option<Vec<f64>>,
     device: Option<Device>,
     fuse: bool,
+    /// Set by `predict` on a model the user never compiled: a forward-only setup that
+    /// `optimizer()`, `compile_config()` and saving do not report.
+    implicit: bool,
 }
 
 impl CompileArgs {
@@ -51,6 +54,7 @@ impl CompileArgs {
             loss_weights: None,
             device: None,
             fuse: true,
+            implicit: false,
         }
     }
 
@@ -94,6 +98,13 @@ impl CompileArgs {
     pub fn device(mut self, device: Device) -> Self {
         self.device = Some(device);
         self
+    }
+
+    /// The forward-only setup `predict` makes for a model that was never compiled.
+    pub(crate) fn implicit_for_predict(device: Device) -> CompileArgs {
+        let mut a = CompileArgs::without_loss("sgd").device(device);
+        a.implicit = true;
+        a
     }
 
     /// Whether the compiler fuses kernels (default true; off is for debugging).
@@ -161,6 +172,8 @@ pub(crate) struct Compiled {
     /// For models of several outputs, each output's (weighted) loss: (`<output>_loss`, tracker).
     output_trackers: Vec<(String, LossTracker)>,
     fuse: bool,
+    /// Made by `predict` on an uncompiled model (see [`CompileArgs`]).
+    implicit: bool,
     /// Recorded steps by (mode, batch size, with sample weights).
     plans: HashMap<(Mode, usize, bool), Recorded>,
 }
@@ -283,13 +296,17 @@ impl Model {
             tracker,
             output_trackers: vec![],
             fuse: args.fuse,
+            implicit: args.implicit,
             plans: HashMap::new(),
         });
         self.to_device(&device)
     }
 
     fn compiled_mut(&mut self, op: &'static str) -> Result<&mut Compiled> {
-        self.compiled.as_mut().ok_or_else(|| Error::arg(op, "you must call compile() before using the model"))
+        self.compiled
+            .as_mut()
+            .filter(|c| !c.implicit)
+            .ok_or_else(|| Error::arg(op, "you must call compile() before using the model"))
     }
 
     /// Builds a Sequential model without input from the data, checks the arrays against the
@@ -625,13 +642,13 @@ fn target_dtype(d: DType) -> DType {
 impl Model {
     /// The compiled optimizer (Keras's `model.optimizer`), `None` before `compile`.
     pub fn optimizer(&self) -> Option<&dyn Optimizer> {
-        self.compiled.as_ref().map(|c| c.optimizer.as_ref())
+        self.compiled.as_ref().filter(|c| !c.implicit).map(|c| c.optimizer.as_ref())
     }
 
     /// Keras's `model.get_compile_config()`: `None` before `compile`. The losses are written
     /// serialized (one object, or a list with one per output), the metrics as their identifiers.
     pub fn compile_config(&self) -> Option<Value> {
-        let c = self.compiled.as_ref()?;
+        let c = self.compiled.as_ref().filter(|c| !c.implicit)?;
         let loss = match c.losses.len() {
             0 => Value::Null,
             1 => c.losses[0].serialize(),
