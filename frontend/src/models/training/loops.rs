@@ -4,15 +4,13 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::time::Instant;
 
 use wgkeras_runtime::{ops, Device, Tensor};
 
 use super::{gather_rows, rows, Arrays, CompileArgs, FitArgs, Mode};
-use crate::callbacks::{Callback, CallbackParams, History, Logs};
+use crate::callbacks::{Callback, CallbackParams, History, Logs, ProgbarLogger};
 use crate::error::{Error, Result};
 use crate::models::Model;
-use crate::utils::progbar::Progbar;
 
 /// `evaluate`'s arguments, with Keras's defaults (`batch_size=None` is 32).
 pub struct EvaluateArgs<'a> {
@@ -47,15 +45,18 @@ impl Default for PredictArgs<'_> {
 
 type Callbacks<'s, 'a> = &'s mut [&'a mut dyn Callback];
 
-fn bar_err(op: &'static str, e: impl std::fmt::Display) -> Error {
-    Error::arg(op, format!("progress bar: {e}"))
-}
-
-fn new_bar(op: &'static str, steps: usize, verbose: u8) -> Result<Option<Progbar<'static>>> {
-    (verbose >= 1)
-        .then(|| Progbar::builder(Some(steps as u64)).verbose(verbose).unit_name("step").build())
-        .transpose()
-        .map_err(|e| bar_err(op, e))
+/// The user's callbacks, then (with `verbose` on) the progress bar, as Keras's `CallbackList`
+/// appends its `ProgbarLogger`.
+fn with_progbar<'c, 'a: 'c>(
+    user: Vec<&'a mut dyn Callback>,
+    progbar: &'c mut ProgbarLogger,
+    verbose: u8,
+) -> Vec<&'c mut dyn Callback> {
+    let mut all: Vec<&'c mut dyn Callback> = user.into_iter().map(|c| c as &'c mut dyn Callback).collect();
+    if verbose >= 1 {
+        all.push(progbar);
+    }
+    all
 }
 
 /// The training data's walk: batches of `batch_size` rows in order (a new permutation per pass
@@ -202,7 +203,8 @@ impl Model {
         if n == 0 {
             return Err(Error::arg(OP, "no training samples"));
         }
-        let mut callbacks = std::mem::take(&mut args.callbacks);
+        let mut progbar = ProgbarLogger::new();
+        let mut callbacks = with_progbar(std::mem::take(&mut args.callbacks), &mut progbar, args.verbose);
         let data = FitData { x, y, sample_weight, validation };
         let run = self.fit_epochs(&data, &args, &mut callbacks);
         // Keras's fit ends with `optimizer.finalize_variable_values` (EMA weights, when used),
@@ -262,12 +264,6 @@ impl Model {
             for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(self, epoch, &empty)?;
             }
-            if args.verbose >= 1 && args.epochs > 1 {
-                crate::utils::progbar::print_msg(&format!("Epoch {}/{}", epoch + 1, args.epochs), true)
-                    .map_err(|e| Error::arg(OP, format!("writing progress: {e}")))?;
-            }
-            let mut bar = new_bar(OP, steps, args.verbose)?;
-            let mut last_shown = Instant::now();
             for step in std::mem::take(&mut first_step)..steps {
                 for cb in callbacks.iter_mut() {
                     cb.on_train_batch_begin(self, step)?;
@@ -278,14 +274,7 @@ impl Model {
                 let yb = gather_rows(&data.y, idx)?;
                 let swb = batch_weights(data.sample_weight.as_ref(), idx)?;
                 self.run_step(Mode::Train, xb, yb, swb)?;
-                let last = step + 1 == steps;
-                let show = args.verbose == 1 && !last && last_shown.elapsed().as_secs_f64() >= 0.05;
-                let logs = if show || wants_batch_logs { Some(self.read_logs()?) } else { None };
-                if let (true, Some(bar), Some(logs)) = (show, bar.as_mut(), logs.as_ref()) {
-                    let vals: Vec<(&str, f64)> = logs.iter().collect();
-                    bar.update(step as u64 + 1, &vals, Some(false)).map_err(|e| bar_err(OP, e))?;
-                    last_shown = Instant::now();
-                }
+                let logs = if wants_batch_logs { Some(self.read_logs()?) } else { None };
                 for cb in callbacks.iter_mut() {
                     cb.on_train_batch_end(self, step, logs.as_ref())?;
                 }
@@ -296,14 +285,10 @@ impl Model {
             let mut logs = self.read_logs()?;
             if let Some((vx, vy)) = &data.validation {
                 // Keras runs `evaluate` with fit's callbacks: they get the test hooks.
-                let val = self.evaluate_inner(vx, vy, None, args.batch_size, None, 0, callbacks)?;
+                let val = self.evaluate_inner(vx, vy, None, args.batch_size, None, callbacks)?;
                 for (k, v) in val.iter() {
                     logs.insert(format!("val_{k}"), v);
                 }
-            }
-            if let Some(bar) = bar.as_mut() {
-                let vals: Vec<(&str, f64)> = logs.iter().collect();
-                bar.update(steps as u64, &vals, Some(true)).map_err(|e| bar_err(OP, e))?;
             }
             // Keras's callbacks share one logs dict (LearningRateScheduler and
             // ReduceLROnPlateau add `learning_rate`), and History, appended last, records it.
@@ -358,7 +343,8 @@ impl Model {
     ) -> Result<Logs> {
         let (x, y) = (x.into().0, y.into().0);
         self.compiled_mut("Model.evaluate")?;
-        let mut callbacks = std::mem::take(&mut args.callbacks);
+        let mut progbar = ProgbarLogger::new();
+        let mut callbacks = with_progbar(std::mem::take(&mut args.callbacks), &mut progbar, args.verbose);
         if !callbacks.is_empty() {
             let n = self.prepare("Model.evaluate", &x, Some(&y))?;
             let steps = capped_steps("Model.evaluate", n, args.batch_size, args.steps)?;
@@ -368,8 +354,7 @@ impl Model {
             }
         }
         let sw = args.sample_weight.as_ref();
-        let logs =
-            self.evaluate_inner(&x, &y, sw, args.batch_size, args.steps, args.verbose, &mut callbacks)?;
+        let logs = self.evaluate_inner(&x, &y, sw, args.batch_size, args.steps, &mut callbacks)?;
         Ok(loss_first(logs))
     }
 
@@ -381,7 +366,6 @@ impl Model {
         sw: Option<&Tensor>,
         batch_size: usize,
         steps: Option<usize>,
-        verbose: u8,
         callbacks: Callbacks<'_, '_>,
     ) -> Result<Logs> {
         const OP: &str = "Model.evaluate";
@@ -393,7 +377,6 @@ impl Model {
             cb.on_test_begin(self, &Logs::default())?;
         }
         self.reset_metrics()?;
-        let mut bar = new_bar(OP, steps, verbose)?;
         for step in 0..steps {
             for cb in callbacks.iter_mut() {
                 cb.on_test_batch_begin(self, step)?;
@@ -407,10 +390,6 @@ impl Model {
             }
         }
         let logs = self.read_logs()?;
-        if let Some(bar) = bar.as_mut() {
-            let vals: Vec<(&str, f64)> = logs.iter().collect();
-            bar.update(steps as u64, &vals, Some(true)).map_err(|e| bar_err(OP, e))?;
-        }
         for cb in callbacks.iter_mut() {
             cb.on_test_end(self, &logs)?;
         }
@@ -435,7 +414,8 @@ impl Model {
         }
         let n = self.prepare(OP, &x, None)?;
         let steps = capped_steps(OP, n, batch_size, args.steps)?;
-        let callbacks = &mut args.callbacks;
+        let mut progbar = ProgbarLogger::new();
+        let mut callbacks = with_progbar(std::mem::take(&mut args.callbacks), &mut progbar, args.verbose);
         let params = CallbackParams { epochs: 1, steps: Some(steps), verbose: args.verbose };
         for cb in callbacks.iter_mut() {
             cb.set_params(&params);
@@ -443,7 +423,6 @@ impl Model {
         for cb in callbacks.iter_mut() {
             cb.on_predict_begin(self, &Logs::default())?;
         }
-        let mut bar = new_bar(OP, steps, args.verbose)?;
         let mut parts: Vec<Vec<Tensor>> = vec![vec![]; self.outputs.len()];
         for step in 0..steps {
             for cb in callbacks.iter_mut() {
@@ -459,9 +438,6 @@ impl Model {
             for (k, o) in outs.into_iter().enumerate() {
                 parts[k].push(o);
             }
-        }
-        if let Some(bar) = bar.as_mut() {
-            bar.update(steps as u64, &[], Some(true)).map_err(|e| bar_err(OP, e))?;
         }
         for cb in callbacks.iter_mut() {
             cb.on_predict_end(self, &Logs::default())?;
