@@ -229,3 +229,25 @@ def layer_case(cid, layer, inputs, call_kwargs=None, weights=None, rtol=None, at
     if atol is not None:
         c["atol"] = atol
     return c
+
+
+def metric_case(cid, metric, updates, rtol=None, atol=None):
+    """A `metric` case: `update_state` for each update in order (`values` for Mean and Sum,
+    `y_true`/`y_pred` otherwise, with an optional `sample_weight`), then `result()`."""
+    import keras
+
+    config = keras_config(metric, keras.metrics.serialize)
+    out = []
+    for u in updates:
+        if type(metric) in (keras.metrics.Mean, keras.metrics.Sum):
+            metric.update_state(u["values"], sample_weight=u.get("sample_weight"))
+        else:
+            metric.update_state(u["y_true"], u["y_pred"], sample_weight=u.get("sample_weight"))
+        out.append({k: tensor(v) for k, v in u.items()})
+    c = {"id": cid, "kind": "metric", "config": config, "updates": out,
+         "expected": tensor(np.asarray(metric.result()))}
+    if rtol is not None:
+        c["rtol"] = rtol
+    if atol is not None:
+        c["atol"] = atol
+    return c

@@ -23,27 +23,14 @@ Keras facts these cases pin down (keras/src/metrics/reduction_metrics.py):
 import numpy as np
 import keras
 
-from common import keras_config, rng, tensor, write
+from common import metric_case, rng, write
 
 r = rng(20260303)
 cases = []
 
 
 def add(cid, metric, updates, rtol=None, atol=None):
-    config = keras_config(metric, keras.metrics.serialize)
-    out = []
-    for u in updates:
-        if isinstance(metric, keras.metrics.Mean) and type(metric) is keras.metrics.Mean:
-            metric.update_state(u["values"], sample_weight=u.get("sample_weight"))
-        else:
-            metric.update_state(u["y_true"], u["y_pred"], sample_weight=u.get("sample_weight"))
-        out.append({k: tensor(v) for k, v in u.items()})
-    c = {"id": cid, "kind": "metric", "config": config, "updates": out, "expected": tensor(np.asarray(metric.result()))}
-    if rtol is not None:
-        c["rtol"] = rtol
-    if atol is not None:
-        c["atol"] = atol
-    cases.append(c)
+    cases.append(metric_case(cid, metric, updates, rtol, atol))
 
 
 def w(*shape):

@@ -23,7 +23,7 @@ Keras facts these cases pin down:
 import numpy as np
 import keras
 
-from common import keras_config, model_fit_case, new_keras_session, rng, tensor, write
+from common import metric_case, model_fit_case, new_keras_session, rng, write
 
 r = rng(20260511)
 cases = []
@@ -31,21 +31,7 @@ M = keras.metrics
 
 
 def add(cid, metric, updates, rtol=None, atol=None):
-    config = keras_config(metric, M.serialize)
-    out = []
-    for u in updates:
-        if type(metric) in (M.Mean, M.Sum):
-            metric.update_state(u["values"], sample_weight=u.get("sample_weight"))
-        else:
-            metric.update_state(u["y_true"], u["y_pred"], sample_weight=u.get("sample_weight"))
-        out.append({k: tensor(v) for k, v in u.items()})
-    c = {"id": cid, "kind": "metric", "config": config, "updates": out,
-         "expected": tensor(np.asarray(metric.result()))}
-    if rtol is not None:
-        c["rtol"] = rtol
-    if atol is not None:
-        c["atol"] = atol
-    cases.append(c)
+    cases.append(metric_case(cid, metric, updates, rtol, atol))
 
 
 def w(*shape):
