@@ -789,3 +789,16 @@ fn history_plot_png_and_svg() {
     let err = History::default().plot("/tmp/never.png").unwrap_err().to_string();
     assert!(err.contains("empty"), "{err}");
 }
+
+/// A ProgbarLogger the user passes replaces fit's own: with `verbose` on, each epoch's line is
+/// printed once, by the user's logger (Keras's CallbackList adds none when one is given).
+#[test]
+fn users_progbar_logger_replaces_fits_own() {
+    let mut m = model(&Device::Cpu);
+    let out = MemoryWriter::default();
+    let mut logger = ProgbarLogger::new().writer(out.clone()).clock(|| 1.0).dynamic_display(false);
+    fit_with(&mut m, 2, 2, vec![&mut logger]);
+    let text = out.take();
+    assert_eq!(text.matches("Epoch 1/2").count(), 1, "{text}");
+    assert_eq!(text.matches("Epoch 2/2").count(), 1, "{text}");
+}

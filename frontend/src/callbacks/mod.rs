@@ -126,6 +126,12 @@ pub trait Callback {
     fn wants_batch_logs(&self) -> bool {
         false
     }
+    /// Whether this callback prints the run's progress ([`ProgbarLogger`]): `fit`, `evaluate`
+    /// and `predict` then add no progress bar of their own (Keras's CallbackList checks for a
+    /// ProgbarLogger the same way).
+    fn prints_progress(&self) -> bool {
+        false
+    }
 }
 
 /// Keras's `History`: each epoch's logs, by key, in the order they first appeared.

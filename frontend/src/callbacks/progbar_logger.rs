@@ -198,6 +198,10 @@ impl Write for Shared {
 }
 
 impl Callback for ProgbarLogger {
+    fn prints_progress(&self) -> bool {
+        true
+    }
+
     fn set_params(&mut self, params: &CallbackParams) {
         self.verbose = params.verbose;
         self.epochs = params.epochs;

@@ -45,15 +45,15 @@ impl Default for PredictArgs<'_> {
 
 type Callbacks<'s, 'a> = &'s mut [&'a mut dyn Callback];
 
-/// The user's callbacks, then (with `verbose` on) the progress bar, as Keras's `CallbackList`
-/// appends its `ProgbarLogger`.
+/// The user's callbacks, then (with `verbose` on, unless the user gave their own
+/// ProgbarLogger) the progress bar, as Keras's `CallbackList` appends its `ProgbarLogger`.
 fn with_progbar<'c, 'a: 'c>(
     user: Vec<&'a mut dyn Callback>,
     progbar: &'c mut ProgbarLogger,
     verbose: u8,
 ) -> Vec<&'c mut dyn Callback> {
     let mut all: Vec<&'c mut dyn Callback> = user.into_iter().map(|c| c as &'c mut dyn Callback).collect();
-    if verbose >= 1 {
+    if verbose >= 1 && !all.iter().any(|c| c.prints_progress()) {
         all.push(progbar);
     }
     all
@@ -566,4 +566,19 @@ fn permutation(seed: u64, n: usize) -> Vec<usize> {
         order.swap(i, j);
     }
     order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_adds_a_progress_bar_only_when_verbose_and_none_was_given() {
+        let (mut ours, mut users) = (ProgbarLogger::new(), ProgbarLogger::new());
+        assert_eq!(with_progbar(vec![], &mut ours, 1).len(), 1);
+        assert_eq!(with_progbar(vec![], &mut ours, 0).len(), 0);
+        let given: Vec<&mut dyn Callback> = vec![&mut users];
+        let all = with_progbar(given, &mut ours, 1);
+        assert_eq!(all.len(), 1, "the user's ProgbarLogger replaces fit's own");
+    }
 }
