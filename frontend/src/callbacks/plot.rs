@@ -53,13 +53,20 @@ impl History {
     /// key is absent.
     fn plot_keys(&self) -> Vec<&str> {
         let keys = self.keys();
-        keys.iter()
+        let mut out: Vec<&str> = keys
+            .iter()
             .copied()
             .filter(|k| match k.strip_prefix("val_") {
                 Some(base) => !keys.contains(&base),
                 None => true,
             })
-            .collect()
+            .collect();
+        // The loss first (the logs are sorted by name, so it may come after a metric).
+        if let Some(i) = out.iter().position(|k| *k == "loss") {
+            let loss = out.remove(i);
+            out.insert(0, loss);
+        }
+        out
     }
 
     /// The size in pixels of the image [`History::plot`] writes.
