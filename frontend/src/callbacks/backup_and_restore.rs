@@ -10,6 +10,7 @@ use super::model_checkpoint::SaveFreq;
 use super::{Callback, Logs};
 use crate::error::{Error, Result};
 use crate::models::Model;
+use crate::utils::files::write_bytes_atomically;
 
 const CLASS: &str = "BackupAndRestore";
 /// The weights file in the backup folder (Keras's `latest.weights.h5`; written with
@@ -134,7 +135,7 @@ impl BackupAndRestore {
             "batch": self.last_batch_seen,
             "step": self.steps_done,
         });
-        write_atomic(&meta, meta_json.to_string().as_bytes())
+        write_bytes_atomically(CLASS, &meta, meta_json.to_string().as_bytes())
     }
 
     /// Keras's `_should_save_on_batch`.
@@ -149,16 +150,6 @@ impl BackupAndRestore {
         }
         false
     }
-}
-
-/// Writes `bytes` to a temporary file next to `path` and renames it into place, so a crash
-/// leaves the previous file whole.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(CLASS, &tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(CLASS, path, e))
 }
 
 impl Callback for BackupAndRestore {

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use super::{Callback, Logs};
 use crate::error::{Error, Result};
 use crate::models::Model;
+use crate::utils::files::write_bytes_atomically;
 
 const OP: &str = "CSVLogger";
 
@@ -78,7 +79,7 @@ impl CSVLogger {
     }
 
     fn save(&self) -> Result<()> {
-        write_atomically(OP, &self.filename, self.content.as_bytes())
+        write_bytes_atomically(OP, &self.filename, self.content.as_bytes())
     }
 }
 
@@ -145,20 +146,6 @@ fn quote_field(f: &str, sep: char) -> String {
     } else {
         f.to_string()
     }
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-pub(crate) fn write_atomically(op: &'static str, path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::arg(op, format!("{} is not a file path", path.display())))?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
-    let result = fs::write(&tmp, bytes).and_then(|_| fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        Error::io(op, path, e)
-    })
 }
 
 /// Python's `repr(float)`: the shortest digits that read back to the same double, in fixed

@@ -19,9 +19,9 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::csv_logger::write_atomically;
 use super::History;
 use crate::error::{Error, Result};
+use crate::utils::files::write_bytes_atomically;
 
 const OP: &str = "History.plot";
 /// The width of one panel in pixels.
@@ -109,7 +109,7 @@ impl History {
                 return Err(Error::arg(OP, format!("{}: the file must end in .png or .svg", path.display())))
             }
         };
-        write_atomically(OP, path, &bytes)
+        write_bytes_atomically(OP, path, &bytes)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
