@@ -100,7 +100,7 @@ struct SetMonitor {
 }
 
 impl Callback for SetMonitor {
-    fn on_epoch_end_mut(&mut self, _m: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _m: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         logs.insert(self.key.clone(), self.seq[epoch]);
         Ok(())
     }
@@ -111,7 +111,7 @@ impl Callback for SetMonitor {
 struct WeightsAtEpochEnd(Vec<Vec<Vec<f64>>>);
 
 impl Callback for WeightsAtEpochEnd {
-    fn on_epoch_end(&mut self, m: &mut Model, _epoch: usize, _logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, m: &mut Model, _epoch: usize, _logs: &mut Logs) -> Result<()> {
         self.0.push(weights_of(m));
         Ok(())
     }
@@ -141,7 +141,7 @@ impl Callback for Recorder {
         self.calls.push(format!("on_epoch_begin({e})"));
         Ok(())
     }
-    fn on_epoch_end(&mut self, _: &mut Model, e: usize, _: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _: &mut Model, e: usize, _: &mut Logs) -> Result<()> {
         self.calls.push(format!("on_epoch_end({e})"));
         Ok(())
     }
@@ -928,7 +928,7 @@ impl Callback for MemoryBackup {
         }
         Ok(())
     }
-    fn on_epoch_end(&mut self, m: &mut Model, epoch: usize, _: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, m: &mut Model, epoch: usize, _: &mut Logs) -> Result<()> {
         if self.every_batches.is_none() {
             self.save(m, epoch + 1, 0)?;
         }

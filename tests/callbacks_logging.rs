@@ -131,8 +131,8 @@ fn drive_csv(logger: &mut CSVLogger, script: &Script) {
     let mut m = Model::sequential_with(&[2], vec![dense(1, None, "d")]).unwrap();
     logger.on_train_begin(&mut m, &Logs::default()).unwrap();
     for (epoch, logs) in script {
-        let logs = Logs(logs.iter().map(|(k, v)| (k.to_string(), *v)).collect());
-        logger.on_epoch_end(&mut m, *epoch, &logs).unwrap();
+        let mut logs = Logs(logs.iter().map(|(k, v)| (k.to_string(), *v)).collect());
+        logger.on_epoch_end(&mut m, *epoch, &mut logs).unwrap();
     }
     logger.on_train_end(&mut m, &Logs::default()).unwrap();
 }

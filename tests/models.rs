@@ -789,7 +789,7 @@ impl Callback for Counter {
         &mut self,
         model: &mut Model,
         epoch: usize,
-        logs: &Logs,
+        logs: &mut Logs,
     ) -> wgkeras::frontend::Result<()> {
         self.epoch_logs.push(logs.clone());
         if self.stop_after == Some(epoch) {

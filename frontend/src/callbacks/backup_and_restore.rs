@@ -185,7 +185,7 @@ impl Callback for BackupAndRestore {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, _logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, _logs: &mut Logs) -> Result<()> {
         self.current_epoch = epoch + 1;
         self.last_batch_seen = 0;
         self.steps_done = 0;

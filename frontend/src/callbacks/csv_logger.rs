@@ -107,7 +107,7 @@ impl Callback for CSVLogger {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, _model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         let keys = match &self.keys {
             Some(k) => k.clone(),
             None => {

@@ -231,7 +231,7 @@ impl Callback for EarlyStopping {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         self.monitor.resolve(model)?;
         let Some(current) = self.monitor_value(logs) else { return Ok(()) };
         if epoch < self.start_from_epoch {

@@ -76,7 +76,7 @@ impl Callback for LambdaCallback {
     fn on_epoch_begin(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
         self.epoch_begin.as_mut().map_or(Ok(()), |f| f(model, epoch, logs))
     }
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         self.epoch_end.as_mut().map_or(Ok(()), |f| f(model, epoch, logs))
     }
     fn on_train_begin(&mut self, model: &mut Model, logs: &Logs) -> Result<()> {

@@ -64,7 +64,7 @@ impl Callback for LearningRateScheduler {
         Ok(())
     }
 
-    fn on_epoch_end_mut(&mut self, model: &mut Model, _epoch: usize, logs: &mut Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, _epoch: usize, logs: &mut Logs) -> Result<()> {
         logs.insert("learning_rate", optimizer("LearningRateScheduler", model)?.learning_rate()?);
         Ok(())
     }
@@ -176,7 +176,7 @@ impl Callback for ReduceLROnPlateau {
         Ok(())
     }
 
-    fn on_epoch_end_mut(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         self.monitor.resolve(model)?;
         logs.insert("learning_rate", optimizer("ReduceLROnPlateau", model)?.learning_rate()?);
         let Some(current) = logs.get(&self.monitor.monitor) else {

@@ -77,16 +77,12 @@ pub trait Callback {
     fn on_epoch_begin(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
         Ok(())
     }
-    /// `logs` has the epoch's training values and, after validation, the `val_` ones.
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    /// `logs` has the epoch's training values and, after validation, the `val_` ones. They are
+    /// open to change: Keras's callbacks share one logs dict, so a callback may add values that
+    /// the callbacks after it and History see (ReduceLROnPlateau and LearningRateScheduler add
+    /// `learning_rate`).
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         Ok(())
-    }
-    /// `on_epoch_end` with the epoch's logs open to change: Keras's callbacks share one logs
-    /// dict, so a callback may add values that the callbacks after it and History see
-    /// (ReduceLROnPlateau and LearningRateScheduler add `learning_rate`). `fit` calls this;
-    /// the default calls [`Callback::on_epoch_end`].
-    fn on_epoch_end_mut(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
-        self.on_epoch_end(model, epoch, logs)
     }
     fn on_train_batch_begin(&mut self, model: &mut Model, batch: usize) -> Result<()> {
         Ok(())

@@ -230,7 +230,7 @@ impl Callback for ModelCheckpoint {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         self.monitor.resolve(model)?;
         if self.save_freq == SaveFreq::Epoch {
             self.save_model(model, epoch, None, logs)?;

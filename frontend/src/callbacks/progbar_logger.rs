@@ -258,7 +258,7 @@ impl Callback for ProgbarLogger {
         self.update_progbar(model, batch, None, false)
     }
 
-    fn on_epoch_end(&mut self, _model: &mut Model, _epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Model, _epoch: usize, logs: &mut Logs) -> Result<()> {
         self.finalize_progbar(logs)
     }
 

@@ -291,7 +291,7 @@ impl Callback for TensorBoard {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         if logs.0.is_empty() {
             return Ok(());
         }

@@ -293,7 +293,7 @@ impl Model {
             // Keras's callbacks share one logs dict (LearningRateScheduler and
             // ReduceLROnPlateau add `learning_rate`), and History, appended last, records it.
             for cb in callbacks.iter_mut() {
-                cb.on_epoch_end_mut(self, epoch, &mut logs)?;
+                cb.on_epoch_end(self, epoch, &mut logs)?;
             }
             history.record(epoch, &logs);
             training_logs = logs;
