@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use common::{devices, Rng};
+use common::{devices, three_class_data};
 use serde_json::{json, Map, Value};
 use wgkeras::frontend::callbacks::{
     py_float_repr, CSVLogger, Callback, CallbackParams, History, Logs, ProgbarLogger, TensorBoard,
@@ -26,7 +26,7 @@ use wgkeras::frontend::layers::{Dense, LayerRef};
 use wgkeras::frontend::models::{CompileArgs, FitArgs};
 use wgkeras::frontend::utils::progbar::{disable_interactive_logging, MemoryWriter};
 use wgkeras::frontend::Model;
-use wgkeras::runtime::{Device, Tensor};
+use wgkeras::runtime::Device;
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -37,25 +37,6 @@ fn cfg(v: Value) -> Map<String, Value> {
 
 fn dense(units: usize, activation: Option<&str>, name: &str) -> LayerRef {
     Dense::from_config(&cfg(json!({"name": name, "units": units, "activation": activation}))).unwrap().into()
-}
-
-/// `n` samples of 4 features and labels in {0, 1, 2} that depend on the features.
-fn data(n: usize, seed: u64) -> (Tensor, Tensor) {
-    let mut rng = Rng::new(seed);
-    let x: Vec<f32> = rng.vec(n * 4, -1.0, 1.0).into_iter().map(|v| v as f32).collect();
-    let y: Vec<i32> = (0..n)
-        .map(|i| {
-            let s = x[i * 4] + x[i * 4 + 1] - x[i * 4 + 2];
-            if s < -0.3 {
-                0
-            } else if s < 0.3 {
-                1
-            } else {
-                2
-            }
-        })
-        .collect();
-    (Tensor::from_vec(x, &[n, 4], &Device::Cpu).unwrap(), Tensor::from_vec(y, &[n], &Device::Cpu).unwrap())
 }
 
 fn model(device: &Device) -> Model {
@@ -76,7 +57,7 @@ fn model(device: &Device) -> Model {
 
 /// 32 samples, a quarter kept for validation: 24 training samples, 3 batches of 8 per epoch.
 fn fit_with(m: &mut Model, epochs: usize, verbose: u8, callbacks: Vec<&mut dyn Callback>) -> History {
-    let (x, y) = data(32, 7);
+    let (x, y) = three_class_data(32, 7);
     m.fit(
         &x,
         &y,

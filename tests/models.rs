@@ -9,7 +9,7 @@ mod common;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use common::{devices, gpu, Rng};
+use common::{devices, gpu, three_class_data, Rng};
 use serde_json::{json, Map, Value};
 use wgkeras::frontend::callbacks::{Callback, Logs};
 use wgkeras::frontend::layers::{Concatenate, Dense, Dropout, LayerRef};
@@ -46,25 +46,6 @@ fn quiet<'a>() -> FitArgs<'a> {
 
 fn sgd(lr: f64) -> Value {
     json!({"class_name": "SGD", "config": {"learning_rate": lr}})
-}
-
-/// `n` samples of 4 features and labels in {0, 1, 2} that depend on the features.
-fn data(n: usize, seed: u64) -> (Tensor, Tensor) {
-    let mut rng = Rng::new(seed);
-    let x: Vec<f32> = rng.vec(n * 4, -1.0, 1.0).into_iter().map(|v| v as f32).collect();
-    let y: Vec<i32> = (0..n)
-        .map(|i| {
-            let s = x[i * 4] + x[i * 4 + 1] - x[i * 4 + 2];
-            if s < -0.3 {
-                0
-            } else if s < 0.3 {
-                1
-            } else {
-                2
-            }
-        })
-        .collect();
-    (Tensor::from_vec(x, &[n, 4], &Device::Cpu).unwrap(), Tensor::from_vec(y, &[n], &Device::Cpu).unwrap())
 }
 
 /// Input(4) -> Dense(8, relu) -> Dense(3, softmax), without Dropout (deterministic).
@@ -125,7 +106,7 @@ fn fit_without_loss_is_an_error() {
     for dev in devices() {
         let mut m = mlp();
         m.compile(CompileArgs::without_loss("sgd").device(dev.clone())).unwrap();
-        let (x, y) = data(8, 1);
+        let (x, y) = three_class_data(8, 1);
         let msg = err_text(m.fit(&x, &y, quiet()), "fit without loss");
         assert_mentions(&msg, &["Model.fit", "loss"]);
         let msg = err_text(m.evaluate(&x, &y, 4, 0), "evaluate without loss");
@@ -138,7 +119,7 @@ fn fit_without_loss_is_an_error() {
 #[test]
 fn fit_before_compile_is_an_error() {
     let mut m = mlp();
-    let (x, y) = data(8, 1);
+    let (x, y) = three_class_data(8, 1);
     assert_mentions(&err_text(m.fit(&x, &y, quiet()), "fit"), &["Model.fit", "compile"]);
     assert_mentions(&err_text(m.evaluate(&x, &y, 4, 0), "evaluate"), &["compile"]);
     assert_mentions(&err_text(m.train_on_batch(&x, &y, None), "train_on_batch"), &["compile"]);
@@ -149,8 +130,8 @@ fn fit_before_compile_is_an_error() {
 fn x_and_y_of_different_lengths() {
     for dev in devices() {
         let mut m = compiled_mlp(&dev, "sgd".into());
-        let (x, _) = data(10, 1);
-        let (_, y) = data(8, 1);
+        let (x, _) = three_class_data(10, 1);
+        let (_, y) = three_class_data(8, 1);
         let msg = err_text(m.fit(&x, &y, quiet()), "fit");
         assert_mentions(&msg, &["10", "8", "x", "y"]);
         let msg = err_text(m.evaluate(&x, &y, 4, 0), "evaluate");
@@ -196,7 +177,7 @@ fn unknown_identifiers_list_the_valid_names() {
     let msg = err_text(m.compile(CompileArgs::new("adam", "mean_squared_errr").device(Device::Cpu)), "loss");
     assert_mentions(&msg, &["mean_squared_errr", "mean_squared_error", "sparse_categorical_crossentropy"]);
     // An unknown metric is found when the metrics are resolved (Keras: on the first batch).
-    let (x, y) = data(8, 2);
+    let (x, y) = three_class_data(8, 2);
     let r = m
         .compile(
             CompileArgs::new("adam", "sparse_categorical_crossentropy")
@@ -273,7 +254,7 @@ fn nan_loss_does_not_crash_fit() {
     for dev in devices() {
         // NaN in x.
         let mut m = compiled_mlp(&dev, "sgd".into());
-        let (x, y) = data(16, 3);
+        let (x, y) = three_class_data(16, 3);
         let mut xv = vals(&x);
         xv[5] = f64::NAN;
         let xn = Tensor::from_vec(xv.iter().map(|&v| v as f32).collect::<Vec<f32>>(), &[16, 4], &Device::Cpu)
@@ -530,7 +511,7 @@ fn keras_loads_our_json() {
 #[test]
 fn history_keys_in_keras_order_and_running_means() {
     for dev in devices() {
-        let (x, y) = data(10, 11);
+        let (x, y) = three_class_data(10, 11);
         // lr 0: the weights stay, so each epoch's loss is the mean over all samples (batches of
         // 4, 4, 2 weighted by their size) = evaluate's loss.
         let mut m = compiled_mlp(&dev, sgd(0.0));
@@ -608,7 +589,7 @@ impl Callback for BatchRecorder {
 #[test]
 fn validation_split_and_data_add_val_keys() {
     for dev in devices() {
-        let (x, y) = data(20, 12);
+        let (x, y) = three_class_data(20, 12);
         let mut m = compiled_mlp(&dev, "adam".into());
         let h = m
             .fit(
@@ -634,7 +615,7 @@ fn validation_split_and_data_add_val_keys() {
             ev.get("loss").unwrap()
         );
 
-        let (vx, vy) = data(6, 13);
+        let (vx, vy) = three_class_data(6, 13);
         let h = m
             .fit(
                 &x,
@@ -651,7 +632,7 @@ fn validation_split_and_data_add_val_keys() {
         let ev = m.evaluate(&vx, &vy, 32, 0).unwrap();
         assert!(close(h.get("val_loss").unwrap()[0], ev.get("loss").unwrap(), 1e-5));
         // A split leaving nothing is an error.
-        let (x2, y2) = data(2, 1);
+        let (x2, y2) = three_class_data(2, 1);
         assert_mentions(
             &err_text(
                 m.fit(&x2, &y2, FitArgs { validation_split: 0.2, verbose: 0, ..Default::default() }),
@@ -665,7 +646,7 @@ fn validation_split_and_data_add_val_keys() {
 #[test]
 fn sample_weight_and_class_weight() {
     for dev in devices() {
-        let (x, y) = data(12, 21);
+        let (x, y) = three_class_data(12, 21);
         let mut m = compiled_mlp(&dev, sgd(0.0));
         let base = m.evaluate(&x, &y, 5, 0).unwrap().get("loss").unwrap();
         let twos = Tensor::from_vec(vec![2f32; 12], &[12], &Device::Cpu).unwrap();
@@ -802,7 +783,7 @@ impl Callback for Counter {
 #[test]
 fn initial_epoch_and_steps_per_epoch() {
     for dev in devices() {
-        let (x, y) = data(40, 31);
+        let (x, y) = three_class_data(40, 31);
         let mut m = compiled_mlp(&dev, "adam".into());
         let mut c = Counter::default();
         let h = m
@@ -845,7 +826,7 @@ fn initial_epoch_and_steps_per_epoch() {
 #[test]
 fn shuffle_false_is_deterministic() {
     for dev in devices() {
-        let (x, y) = data(30, 41);
+        let (x, y) = three_class_data(30, 41);
         let mut a = compiled_mlp(&dev, "adam".into());
         let mut b = compiled_mlp(&dev, "adam".into());
         b.set_weights(&a.get_weights().unwrap()).unwrap();
@@ -862,7 +843,7 @@ fn shuffle_false_is_deterministic() {
 #[test]
 fn evaluate_predict_and_on_batch_calls() {
     for dev in devices() {
-        let (x, y) = data(11, 51);
+        let (x, y) = three_class_data(11, 51);
         let mut m = compiled_mlp(&dev, "adam".into());
         let ev = m.evaluate(&x, &y, 4, 0).unwrap();
         let keys: Vec<&str> = ev.iter().map(|(k, _)| k).collect();
@@ -899,7 +880,7 @@ fn weights_round_trip() {
     for dev in devices() {
         let mut a = compiled_mlp(&dev, "adam".into());
         let b = mlp();
-        let (x, y) = data(16, 61);
+        let (x, y) = three_class_data(16, 61);
         a.fit(&x, &y, FitArgs { epochs: 1, verbose: 0, ..Default::default() }).unwrap();
         let w = a.get_weights().unwrap();
         let shapes: Vec<Vec<usize>> = w.iter().map(|t| t.dims().to_vec()).collect();
@@ -1036,7 +1017,7 @@ fn shared_layer_weights_counted_once() {
 #[test]
 fn custom_callback_sees_epochs_and_stops_training() {
     for dev in devices() {
-        let (x, y) = data(16, 81);
+        let (x, y) = three_class_data(16, 81);
         let mut m = compiled_mlp(&dev, "adam".into());
         let mut c = Counter { stop_after: Some(1), ..Default::default() };
         let h = m
@@ -1082,7 +1063,7 @@ fn callback_stops_mid_epoch() {
             Ok(())
         }
     }
-    let (x, y) = data(40, 91);
+    let (x, y) = three_class_data(40, 91);
     let mut m = compiled_mlp(&Device::Cpu, "adam".into());
     let mut s = StopAtBatch;
     let mut c = Counter::default();
@@ -1114,7 +1095,7 @@ fn gpu_train_step_profile() {
     }
     let dev = Device::gpu_with(&GpuOptions { allow_software: true, ..Default::default() }).unwrap();
     let Device::Gpu(g) = &dev else { unreachable!() };
-    let (x, y) = data(64, 101);
+    let (x, y) = three_class_data(64, 101);
     let mut m = compiled_mlp(&dev, "adam".into());
     // Warm-up: compiles the step for batches of 16.
     m.fit(&x, &y, FitArgs { epochs: 1, batch_size: 16, verbose: 0, ..Default::default() }).unwrap();

@@ -156,3 +156,22 @@ pub fn check_grad(name: &str, xs: &[(Vec<f64>, Vec<usize>)], f: impl for<'g> Fn(
         }
     }
 }
+
+/// `n` samples of 4 features and labels in {0, 1, 2} that depend on the features.
+pub fn three_class_data(n: usize, seed: u64) -> (Tensor, Tensor) {
+    let mut rng = Rng::new(seed);
+    let x: Vec<f32> = rng.vec(n * 4, -1.0, 1.0).into_iter().map(|v| v as f32).collect();
+    let y: Vec<i32> = (0..n)
+        .map(|i| {
+            let s = x[i * 4] + x[i * 4 + 1] - x[i * 4 + 2];
+            if s < -0.3 {
+                0
+            } else if s < 0.3 {
+                1
+            } else {
+                2
+            }
+        })
+        .collect();
+    (Tensor::from_vec(x, &[n, 4], &Device::Cpu).unwrap(), Tensor::from_vec(y, &[n], &Device::Cpu).unwrap())
+}
